@@ -1,0 +1,1 @@
+"""federation: see ../shared/DESIGN.md; filled by later issues."""

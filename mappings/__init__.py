@@ -1,0 +1,1 @@
+"""mappings: see ../shared/DESIGN.md; filled by later issues."""

@@ -1,0 +1,1 @@
+"""ml: see ../shared/DESIGN.md; filled by later issues."""

@@ -1,0 +1,1 @@
+"""ontologies: see ../shared/DESIGN.md; filled by later issues."""
