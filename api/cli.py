@@ -40,9 +40,9 @@ def main():
 @click.option("--format", "rdf_format", help="RDF format if the file names do not tell (turtle, ntriples, nquads, trig, rdfxml, jsonld).")
 def load(files, store_dir, graph, rdf_format):
     """Load RDF files into the store: all of them, or nothing if any is invalid."""
-    total = 2 * sum(f.stat().st_size for f in files if f.is_file())  # checked once, then loaded
+    total = sum(f.stat().st_size for f in files if f.is_file())
     with EmbeddedStore(store_dir) as store, click.progressbar(
-        length=total, label="Checking and loading", show_pos=False, file=sys.stderr
+        length=total, label="Loading", show_pos=False, file=sys.stderr
     ) as bar:
         report = store.load(files, format=rdf_format, graph=graph, progress=bar.update)
     click.echo(
@@ -74,7 +74,7 @@ def query(sparql, store_dir, query_file, output_format, timeout):
 @STORE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file (see docs/api.md).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="TOML settings file (see docs/api.md); also EEKG_CONFIG.")
 def serve(store_dir, host, port, config):
     """Serve the store over HTTP: SPARQL 1.1 Protocol, Update, Graph Store."""
     _serve(EmbeddedStore(store_dir), host, port, config)
@@ -117,12 +117,12 @@ def _serve(store, host: str, port: int, config: Path | None, demo: bool = False)
     from api.main import create_app
     from api.settings import Settings
 
-    settings = Settings.load(config) if config else Settings()
-    if demo and not settings.writer_keys:
-        settings.writer_keys = [secrets.token_urlsafe(16)]
+    settings = Settings.load(config)
+    if demo and not settings.writer_keys:  # so that a newcomer can try updates at once
+        settings = Settings.load(config, writer_keys=[secrets.token_urlsafe(16)])
         click.echo(f"Writer API key for this demo session: {settings.writer_keys[0]}")
     click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql   API docs: http://{host}:{port}/docs")
-    uvicorn.run(create_app(store, settings), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store, settings, close_store=True), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -1,16 +1,21 @@
 """The embedded store: pyoxigraph on disk (or in memory), with GeoSPARQL 1.1 functions.
 
-Loads are all-or-nothing without giving up bulk-load speed: each file is first parsed
-once in a streaming pass (syntax errors name the file and line; geometry literals are collected
-and validated together), and only then bulk-loaded. Files that would fail never reach the store.
+Loads are all-or-nothing without giving up bulk-load speed: each file is parsed in a streaming
+check (syntax errors name the file and line; every geometry literal is validated) while
+pyoxigraph bulk-loads it; if anything fails, the store goes back to a checkpoint taken before the
+load. In memory, where there are no checkpoints, every file is checked before any is loaded.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
+import shutil
 import time
+from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -27,6 +32,7 @@ from kg.store import LoadReport, QueryResult, Store, StoreStats
 
 _GEOMETRY_DATATYPES = frozenset(ox.NamedNode(iri) for iri in GEOMETRY_DATATYPES)
 _DATASET_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
+_CHECK_CHUNK = 20_000  # geometry literals checked together
 
 
 class EmbeddedStore(Store):
@@ -101,18 +107,58 @@ class EmbeddedStore(Store):
         started = time.perf_counter()
         files = [Path(p) for p in paths]
         formats = [_file_format(f, format, graph) for f in files]
-        triples = geometries = 0
-        for file, rdf in zip(files, formats):  # check everything before writing anything
-            counted, found = _check_file(file, rdf, progress)
-            triples, geometries = triples + counted, geometries + found
-        for file, rdf in zip(files, formats):
-            with _open(file, progress) as stream:
-                try:
-                    self._store.bulk_load(stream, rdf, to_graph=_graph_node(graph) if graph else None)
-                except (SyntaxError, OSError) as error:  # the file changed between the passes, or I/O
-                    raise GeoKGError(f"{file}: loading failed after the check succeeded: {error}") from None
-        self._store.flush() if self.path else None
+        if self.path is None:  # in memory there are no checkpoints: check every file, then load
+            counts = [_check_file(f, rdf) for f, rdf in zip(files, formats)]
+            for file, rdf in zip(files, formats):
+                self._bulk_load(file, rdf, graph, progress)
+        else:  # on disk: check while loading, and go back to a checkpoint if anything fails
+            with self._checkpoint():
+                counts = [self._check_while_loading(f, rdf, graph, progress) for f, rdf in zip(files, formats)]
+            self._store.flush()
+        triples, geometries = sum(c[0] for c in counts), sum(c[1] for c in counts)
         return LoadReport(tuple(map(str, files)), triples, geometries, time.perf_counter() - started)
+
+    def _check_while_loading(self, file: Path, rdf, graph, progress) -> tuple[int, int]:
+        # The check is mostly Python and the bulk load releases the GIL: together they take
+        # little longer than the load alone (benchmarks/load.py).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            check = pool.submit(_check_file, file, rdf)
+            try:
+                self._bulk_load(file, rdf, graph, progress)
+            except GeoKGError:
+                check.result()  # a syntax error: the check's message names the line
+                raise
+            return check.result()
+
+    def _bulk_load(self, file: Path, rdf, graph, progress) -> None:
+        with _open(file, progress) as stream:
+            try:
+                self._store.bulk_load(stream, rdf, to_graph=_graph_node(graph) if graph else None)
+            except (SyntaxError, OSError) as error:
+                raise LoadError(f"loading failed: {error}", str(file)) from None
+
+    @contextmanager
+    def _checkpoint(self):
+        """Undo everything written inside the block if it raises, from a RocksDB checkpoint.
+
+        A checkpoint hard-links the store's immutable files, so it costs milliseconds whatever
+        the store's size; restoring swaps the directories and reopens the store.
+        """
+        checkpoint = self.path.with_name(f".{self.path.name}.checkpoint")
+        shutil.rmtree(checkpoint, ignore_errors=True)
+        self._store.backup(str(checkpoint))
+        try:
+            yield
+        except BaseException:
+            del self._store  # releases the RocksDB lock
+            failed = self.path.with_name(f".{self.path.name}.failed")
+            os.replace(self.path, failed)
+            os.replace(checkpoint, self.path)
+            shutil.rmtree(failed)
+            self._store = ox.Store(str(self.path))
+            raise
+        finally:
+            shutil.rmtree(checkpoint, ignore_errors=True)
 
     def load_data(self, data, format, *, graph=None, replace=False) -> LoadReport:
         started = time.perf_counter()
@@ -277,34 +323,42 @@ def _file_format(path: Path, format: str | None, graph: str | None) -> ox.RdfFor
     return rdf
 
 
-def _check_file(path: Path, rdf: ox.RdfFormat, progress) -> tuple[int, int]:
-    """Parse a whole file without storing it: its triple count and geometry count, or LoadError."""
-    with _open(path, progress) as stream:
-        quads, geometries = _parse_checked(stream, rdf, str(path), keep=False)
-    return quads, geometries
+def _check_file(path: Path, rdf: ox.RdfFormat) -> tuple[int, int]:
+    """Parse a whole file without storing it: (triples, geometries), or LoadError."""
+    with _open(path, None) as stream:
+        return _parse_checked(stream, rdf, str(path), keep=False)
 
 
 def _parse_checked(stream, rdf: ox.RdfFormat, name: str, keep: bool = True):
-    """Parse RDF, validating every geometry literal; (quads or their count, geometry count)."""
-    kept, literals, subjects, count = [], [], [], 0
-    try:
-        for quad in ox.parse(stream, rdf):
-            count += 1
-            if keep:
-                kept.append(quad)
-            obj = quad.object
-            if type(obj) is ox.Literal and obj.datatype in _GEOMETRY_DATATYPES:
-                literals.append(obj)
-                subjects.append(quad.subject)
-    except SyntaxError as error:
-        raise LoadError(_without_position(error.msg), name, error.lineno, error.offset) from None
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
-        raise LoadError(f"cannot be read: {error}", name) from None
-    problems = check_literals(literals)
-    if problems:
-        index, message = problems[0]
-        more = f" ({len(problems) - 1} more invalid geometry literals)" if len(problems) > 1 else ""
-        raise LoadError(f"the geometry of {subjects[index]} is invalid: {message}{more}", name)
+    """Parse RDF, validating every geometry literal; (quads or their count, geometry count).
+
+    Geometry literals are checked in chunks on a worker thread while parsing goes on: GEOS
+    releases the GIL, so the check costs little more than the parse.
+    """
+    kept, literals, subjects, checks, count = [], [], [], [], 0
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        try:
+            for quad in ox.parse(stream, rdf):
+                count += 1
+                if keep:
+                    kept.append(quad)
+                obj = quad.object
+                if type(obj) is ox.Literal and obj.datatype in _GEOMETRY_DATATYPES:
+                    literals.append(obj)
+                    subjects.append(quad.subject)
+                    if len(literals) % _CHECK_CHUNK == 0:
+                        checks.append(worker.submit(check_literals, literals[-_CHECK_CHUNK:]))
+        except SyntaxError as error:
+            raise LoadError(_without_position(error.msg), name, error.lineno, error.offset) from None
+        except (OSError, EOFError, gzip.BadGzipFile) as error:
+            raise LoadError(f"cannot be read: {error}", name) from None
+        checks.append(worker.submit(check_literals, literals[len(checks) * _CHECK_CHUNK:]))
+        for chunk, check in enumerate(checks):
+            problems = check.result()
+            if problems:
+                index, message = problems[0]
+                subject = subjects[chunk * _CHECK_CHUNK + index]
+                raise LoadError(f"the geometry of {subject} is invalid: {message}", name)
     return (kept if keep else count), len(literals)
 
 

@@ -84,7 +84,14 @@ def is_empty(geom):
 
 
 def is_simple(geom):
-    return boolean(shapely.is_simple(geometry_of(geom).shape))
+    """geof:isSimple; a GeometryCollection (which GEOS always calls non-simple) is simple if all its parts are."""
+    return boolean(_simple(geometry_of(geom).shape))
+
+
+def _simple(shape: shapely.Geometry) -> bool:
+    if shape.geom_type == "GeometryCollection":
+        return all(_simple(part) for part in shape.geoms)
+    return bool(shapely.is_simple(shape))
 
 
 def is_3d(geom):

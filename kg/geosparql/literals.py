@@ -16,6 +16,7 @@ literal of any of these types is the empty geometry.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
@@ -39,6 +40,7 @@ from kg.geosparql.vocab import (
 )
 
 CACHE_SIZE = 65536
+_DEGREE = math.pi / 180
 WKT_HINT = 'Write WKT like "POLYGON((0 0, 1 0, 1 1, 0 0))", optionally preceded by a CRS IRI in <...>.'
 GEOJSON_HINT = 'Write a GeoJSON geometry like {"type": "Point", "coordinates": [1, 2]} (always longitude, latitude).'
 EMPTY = shapely.from_wkt("GEOMETRYCOLLECTION EMPTY")
@@ -145,7 +147,22 @@ def _parse_wkt(text: str) -> Geom:
         raise InvalidGeometry(f"invalid WKT literal {show(text)} ({_reason(error)}). {WKT_HINT}") from None
     if shape is None:
         raise InvalidGeometry(f"invalid WKT literal {show(text)}. {WKT_HINT}")
-    return Geom(swap_axes(shape) if info.northing_first else shape, crs)
+    return _checked(Geom(swap_axes(shape) if info.northing_first else shape, crs), info, text)
+
+
+def _checked(geom: Geom, info, text: str) -> Geom:
+    """Refuse latitudes beyond +-90 degrees: the usual sign of coordinates in the wrong axis order."""
+    if info.geographic and abs(info.unit_factor - _DEGREE) < 1e-12 and not geom.shape.is_empty:
+        _, low, _, high = shapely.bounds(geom.shape)
+        if low < -90 or high > 90:
+            order = "latitude first" if info.northing_first else "longitude first"
+            fix = (" For longitude-first coordinates, drop the CRS IRI (CRS84 is the default)."
+                   if info.northing_first else "")
+            raise InvalidGeometry(
+                f"latitude {high if high > 90 else low:g} is outside [-90, 90] in the literal {show(text)}; "
+                f"<{geom.crs}> lists coordinates {order}.{fix}"
+            )
+    return geom
 
 
 def _parse_geojson(text: str) -> Geom:
@@ -160,7 +177,7 @@ def _parse_geojson(text: str) -> Geom:
         raise InvalidGeometry(f"invalid GeoJSON literal {show(text)} ({_reason(error)}). {GEOJSON_HINT}") from None
     if shape is None:
         raise InvalidGeometry(f"invalid GeoJSON literal {show(text)}. {GEOJSON_HINT}")
-    return Geom(shape, CRS84)
+    return _checked(Geom(shape, CRS84), crs_info(CRS84), text)
 
 
 def _parse_xml(text: str, kind: str, parse) -> Geom:
@@ -175,10 +192,10 @@ def _parse_xml(text: str, kind: str, parse) -> Geom:
     except Exception as error:  # XML syntax errors, bad numbers
         raise InvalidGeometry(f"invalid {kind} literal {show(text)} ({_reason(error)}).") from None
     if srs is None:
-        return Geom(shape, CRS84)
+        return _checked(Geom(shape, CRS84), crs_info(CRS84), text)
     crs = canonical_crs_iri(srs)
     info = _crs_or_raise(crs, text)
-    return Geom(swap_axes(shape) if info.northing_first else shape, crs)
+    return _checked(Geom(swap_axes(shape) if info.northing_first else shape, crs), info, text)
 
 
 def _crs_or_raise(crs: str, text: str):
@@ -256,16 +273,28 @@ def _check_wkt(indices: list[int], texts: list[str]) -> list[tuple[int, str]]:
             bodies[position] = body or "POINT EMPTY"
         else:
             bodies[position] = text
-    for crs, positions in crs_of_position.items():
-        if crs == CRS84:
-            continue
-        try:
-            crs_info(crs)
-        except UnknownCRS as error:
-            for position in positions:
-                problems.append((indices[position], f"{error.message} (in the literal {show(texts[position])})"))
     shapes = shapely.from_wkt(bodies, on_invalid="ignore")
-    for position in np.flatnonzero(shapely.is_missing(shapes)):
+    bad = shapely.is_missing(shapes)
+    # latitudes beyond +-90: coordinates in the wrong axis order (checked per CRS, vectorised)
+    bounds = shapely.bounds(shapes)
+    in_other_crs = np.zeros(len(texts), dtype=bool)
+    groups = [(crs, np.asarray(positions)) for crs, positions in crs_of_position.items()]
+    for _, positions in groups:
+        in_other_crs[positions] = True
+    groups.append((CRS84, np.flatnonzero(~in_other_crs)))
+    for crs, positions in groups:
+        try:
+            info = crs_info(crs)
+        except UnknownCRS as error:
+            bad[positions] = False
+            problems.extend((indices[p], f"{error.message} (in the literal {show(texts[p])})") for p in positions)
+            continue
+        if info.geographic and abs(info.unit_factor - _DEGREE) < 1e-12 and len(positions):
+            low, high = (0, 2) if info.northing_first else (1, 3)
+            with np.errstate(invalid="ignore"):
+                outside = (bounds[positions, low] < -90) | (bounds[positions, high] > 90)
+            bad[positions[outside]] = True
+    for position in np.flatnonzero(bad):
         try:
             _parse_wkt(texts[position])
             message = f"invalid WKT literal {show(texts[position])}. {WKT_HINT}"
@@ -287,7 +316,7 @@ def wkt_text(shape: shapely.Geometry, crs: str = CRS84) -> str:
     info = crs_info(crs)
     if info.northing_first:
         shape = swap_axes(shape)
-    text = shapely.to_wkt(shape, rounding_precision=-1, trim=True, output_dimension=_dimension(shape))
+    text = shapely.to_wkt(shape, rounding_precision=17, trim=True, output_dimension=_dimension(shape))
     return text if crs == CRS84 else f"<{crs}> {text}"
 
 

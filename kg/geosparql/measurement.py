@@ -88,7 +88,7 @@ def distance(first, second, units):
         return None  # undefined for an empty geometry
     info = crs_info(g1.crs)
     if u.kind == "angular":
-        return double(shapely.distance(g1.shape, shape2) * _angular_factor(info, u, "geof:distance"))
+        return double(shapely.distance(g1.shape, shape2) * _angular_factor(info, u, "a distance"))
     return double(metres_between(g1.shape, shape2, info) / u.factor)
 
 
@@ -149,7 +149,7 @@ def area(geom, units):
     g = geometry_of(geom)
     info = crs_info(g.crs)
     if u.kind == "angular":
-        return double(float(shapely.area(g.shape)) * _angular_factor(info, u, "geof:area") ** 2)
+        return double(float(shapely.area(g.shape)) * _angular_factor(info, u, "an area") ** 2)
     divisor = u.factor if u.kind == "area" else u.factor**2
     return double(square_metres(g.shape, info) / divisor)
 
@@ -166,12 +166,12 @@ def _linear(geom, units, polygons_only: bool, name: str):
 
 def length(geom, units):
     """geof:length(geom, units): length of lines plus the boundary length of polygons (as GEOS)."""
-    return _linear(geom, units, False, "geof:length")
+    return _linear(geom, units, False, "a length")
 
 
 def perimeter(geom, units):
     """geof:perimeter(geom, units): length of the rings of the polygons of geom (0 for points, lines)."""
-    return _linear(geom, units, True, "geof:perimeter")
+    return _linear(geom, units, True, "a perimeter")
 
 
 def metric_area(geom):
