@@ -257,8 +257,9 @@ class EmbeddedResult(QueryResult):
         return rows
 
     def boolean(self) -> bool:
+        answer = bool(self._answer)  # evaluates the ASK, so check the context after
         self._context.raise_if_failed()
-        return bool(self._answer)
+        return answer
 
     def triples(self) -> list[object]:
         triples = []

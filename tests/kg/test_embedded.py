@@ -197,6 +197,12 @@ def test_a_malformed_literal_in_a_query_fails_the_query_naming_it(turtle):
         result.serialize("json")
 
 
+def test_a_malformed_literal_fails_an_ask_query_too():
+    ask = 'ASK { BIND("POINT(1"^^geo:wktLiteral AS ?g) FILTER(geof:sfIntersects(?g, "POINT(1 1)"^^geo:wktLiteral)) }'
+    with pytest.raises(InvalidGeometry, match=r"POINT\(1\b"):
+        EmbeddedStore().query(ask).boolean()
+
+
 def test_a_slow_query_is_stopped_at_its_timeout():
     store = EmbeddedStore()
     points = "\n".join(f'<http://example.org/p{i}> geo:asWKT "POINT({i / 20} {i / 40})"^^geo:wktLiteral .' for i in range(3000))
