@@ -8,6 +8,7 @@ load. In memory, where there are no checkpoints, every file is checked before an
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import io
 import os
@@ -21,16 +22,17 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.errors import GeoKGError, InvalidGeometry, LoadError
+from kg.errors import GeoKGError, InvalidGeometry, LoadError, QuerySyntaxError
 from kg.formats import rdf_format, rdf_format_of_file, result_format
 from kg.geosparql.context import EvaluationContext
 from kg.geosparql.literals import check_literals
-from kg.geosparql.registry import custom_aggregates, custom_functions
-from kg.geosparql.vocab import GEOMETRY_DATATYPES, PREFIXES
-from kg.sparql_text import refuse_remote_access, syntax_error, typed_literals
+from kg.geosparql.registry import AGGREGATES, FUNCTIONS, custom_aggregates, custom_functions
+from kg.geosparql.vocab import GEOF, GEOMETRY_DATATYPES, PREFIXES
+from kg.sparql_text import names_in_namespace, refuse_remote_access, syntax_error, typed_literals
 from kg.store import LoadReport, QueryResult, Store, StoreStats
 
 _GEOMETRY_DATATYPES = frozenset(ox.NamedNode(iri) for iri in GEOMETRY_DATATYPES)
+_GEOF_NAMES = frozenset(iri.removeprefix(GEOF) for iri in (*FUNCTIONS, *AGGREGATES))
 _DATASET_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 _CHECK_CHUNK = 20_000  # geometry literals checked together
 
@@ -67,6 +69,7 @@ class EmbeddedStore(Store):
 
     def query(self, sparql, *, timeout=None, default_graphs=None, named_graphs=None) -> QueryResult:
         refuse_remote_access(sparql, update=False)
+        _refuse_unknown_functions(sparql)
         context = EvaluationContext(timeout)
         options = {}
         if default_graphs is not None:
@@ -91,6 +94,7 @@ class EmbeddedStore(Store):
         # An update is one transaction that a custom function cannot abort, so cutting it short
         # at a deadline would commit part of it: updates run to completion (`timeout` is ignored).
         refuse_remote_access(sparql, update=True)
+        _refuse_unknown_functions(sparql)
         _check_update_literals(sparql)
         context = EvaluationContext(None)
         try:
@@ -373,6 +377,16 @@ def _check_update_literals(sparql: str) -> None:
     problems = check_literals(typed_literals(sparql, GEOMETRY_DATATYPES, PREFIXES))
     if problems:
         raise InvalidGeometry(f"The update was not applied: {problems[0][1]}")
+
+
+def _refuse_unknown_functions(sparql: str) -> None:
+    """A misspelt geof: function would make every call unbound, silently: name it instead."""
+    unknown = names_in_namespace(sparql, GEOF, PREFIXES) - _GEOF_NAMES
+    if unknown:
+        name = sorted(unknown)[0]
+        close = difflib.get_close_matches(name, _GEOF_NAMES, n=3)
+        hint = f"; did you mean {', '.join('geof:' + c for c in close)}?" if close else "; see docs/geosparql.md for the list."
+        raise QuerySyntaxError(f"geof:{name} is not a GeoSPARQL 1.1 function{hint}")
 
 
 def _graph_node(graph: str | None):

@@ -84,3 +84,19 @@ def typed_literals(sparql: str, datatypes: Iterable[str], prefixes: dict[str, st
             body = re.sub(r"\\.", lambda e: _ESCAPES.get(e.group(0), e.group(0)), body)
             found.append(Literal(body, datatype=NamedNode(datatype)))
     return found
+
+
+def names_in_namespace(sparql: str, namespace: str, prefixes: dict[str, str]) -> set[str]:
+    """Local names of the IRIs in ``namespace`` that the text uses, written in full or prefixed.
+
+    >>> sorted(names_in_namespace('PREFIX f: <http://f/> SELECT (f:a(?x) AS ?y) { ?x <http://f/b> "f:c" }', "http://f/", {}))
+    ['a', 'b']
+    """
+    known = dict(prefixes)
+    known.update({m.group(1): m.group(2) for m in _PREFIX_DECLARATION.finditer(sparql)})
+    aliases = [re.escape(p) for p, iri in known.items() if iri == namespace]
+    names = set(re.findall(rf"<{re.escape(namespace)}([\w.-]+)>", sparql))
+    if aliases:
+        code = _OPAQUE.sub(" ", sparql)
+        names |= set(re.findall(rf"(?<![\w:?$])(?:{'|'.join(aliases)}):([\w-]+(?:\.[\w-]+)*)", code))
+    return names

@@ -197,6 +197,16 @@ def test_a_malformed_literal_in_a_query_fails_the_query_naming_it(turtle):
         result.serialize("json")
 
 
+@pytest.mark.parametrize("sparql,message", [
+    ("SELECT * { ?g geo:asWKT ?w FILTER(geof:sfIntersect(?w, ?w)) }", "geof:sfIntersect is not a GeoSPARQL 1.1 function; did you mean geof:sfIntersects"),
+    ("PREFIX f: <http://www.opengis.net/def/function/geosparql/> SELECT (f:within(?w, ?w) AS ?x) { ?g geo:asWKT ?w }", "geof:within"),
+    ("SELECT * { FILTER(<http://www.opengis.net/def/function/geosparql/aggUnions>(?w)) }", "geof:aggUnions"),
+])
+def test_a_misspelt_geosparql_function_is_named_not_silently_unbound(sparql, message):
+    with pytest.raises(QuerySyntaxError, match=message):
+        EmbeddedStore().query(sparql)
+
+
 def test_a_malformed_literal_fails_an_ask_query_too():
     ask = 'ASK { BIND("POINT(1"^^geo:wktLiteral AS ?g) FILTER(geof:sfIntersects(?g, "POINT(1 1)"^^geo:wktLiteral)) }'
     with pytest.raises(InvalidGeometry, match=r"POINT\(1\b"):
