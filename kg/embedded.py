@@ -29,7 +29,7 @@ from kg.geosparql.literals import check_literals
 from kg.geosparql.registry import AGGREGATES, FUNCTIONS, custom_aggregates, custom_functions
 from kg.geosparql.vocab import GEOF, GEOMETRY_DATATYPES, PREFIXES
 from kg.sparql_text import names_in_namespace, refuse_remote_access, syntax_error, typed_literals
-from kg.store import LoadReport, QueryResult, Store, StoreStats
+from kg.store import LoadReport, QueryResult, Store, StoreSize, StoreStats
 
 _GEOMETRY_DATATYPES = frozenset(ox.NamedNode(iri) for iri in GEOMETRY_DATATYPES)
 _GEOF_NAMES = frozenset(iri.removeprefix(GEOF) for iri in (*FUNCTIONS, *AGGREGATES))
@@ -202,6 +202,9 @@ class EmbeddedStore(Store):
         else:
             self._store.remove_graph(ox.NamedNode(graph))
 
+    def size(self) -> StoreSize:
+        return StoreSize(len(self._store), sum(1 for _ in self._store.named_graphs()))
+
     def stats(self) -> StoreStats:
         count = lambda q: {r["k"].value: int(r["n"].value) for r in self.query(q).bindings()}  # noqa: E731
         geometries = count(
@@ -212,7 +215,7 @@ class EmbeddedStore(Store):
             "SELECT ?k (COUNT(DISTINCT ?s) AS ?n) { { ?s a ?k } UNION { GRAPH ?g { ?s a ?k } } } "
             "GROUP BY ?k ORDER BY DESC(?n) LIMIT 20"
         )
-        return StoreStats(len(self._store), sum(1 for _ in self._store.named_graphs()), geometries, classes)
+        return StoreStats(*self.size(), geometries, classes)
 
     def close(self) -> None:
         store = self.__dict__.pop("_store", None)  # releases the directory's lock; closing twice is fine

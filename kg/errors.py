@@ -50,7 +50,7 @@ class LoadError(GeoKGError):
         where = file or "input"
         if line:
             where += f", line {line}" + (f", column {column}" if column else "")
-        super().__init__(f"{where}: {message.rstrip('.')}. Nothing was loaded; fix the file and load it again.")
+        super().__init__(f"{where}: {message.rstrip('.')}. Nothing was loaded; correct the data and load it again.")
         self.file, self.line = file, line
 
 

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 QueryForm = Literal["SELECT", "ASK", "GRAPH"]  # GRAPH: CONSTRUCT and DESCRIBE
 
@@ -24,6 +24,13 @@ class LoadReport:
     seconds: float
 
 
+class StoreSize(NamedTuple):
+    """How much a store holds; cheap to get."""
+
+    triples: int
+    named_graphs: int
+
+
 @dataclass(frozen=True)
 class StoreStats:
     """Counts that describe a store's content."""
@@ -35,7 +42,11 @@ class StoreStats:
 
 
 class QueryResult(ABC):
-    """The answer of a query, evaluated when it is serialised or read."""
+    """The answer of a query, evaluated when it is serialised or read, once.
+
+    Create, read and drop it in one thread: pyoxigraph's answers cannot move between threads
+    (the HTTP service does all three in one worker-thread call, see ``api/concurrency.py``).
+    """
 
     form: QueryForm
 
@@ -104,8 +115,12 @@ class Store(ABC):
         """Remove a named graph, or empty the default graph."""
 
     @abstractmethod
+    def size(self) -> StoreSize:
+        """Triples (in all graphs) and named graphs; fast enough for a health check."""
+
+    @abstractmethod
     def stats(self) -> StoreStats:
-        """Counts describing the content."""
+        """Counts describing the content, some needing a scan of the store."""
 
     def close(self) -> None:
         """Release files and locks."""

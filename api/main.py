@@ -1,0 +1,63 @@
+"""Assembles the HTTP service: ``create_app(store, settings)``.
+
+Run it with ``eekg serve``, or ``uvicorn --factory api.main:app_from_settings`` (settings from
+``EEKG_*`` variables and ``EEKG_CONFIG``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.routers import graph_store, service, sparql
+from api.settings import Settings
+from kg.store import Store
+
+DESCRIPTION = """\
+A GeoSPARQL 1.1 knowledge graph of Earth-observation products.
+
+* **/sparql**: SPARQL 1.1 Protocol (queries by GET or POST, updates by POST with a writer key);
+  without a query, the SPARQL 1.1 Service Description.
+* **/update**: SPARQL 1.1 Update only.
+* **/rdf-graphs/service**: SPARQL 1.1 Graph Store HTTP Protocol (`?default` or `?graph=IRI`).
+* **/health**: status and size of the store.
+
+Writes need a writer API key, sent as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+Every error answers `{"error": kind, "message": what was wrong and what to do}`.
+"""
+
+
+def create_app(store: Store, settings: Settings, *, close_store: bool = False) -> FastAPI:
+    """The FastAPI app serving ``store``; with ``close_store`` the store is closed at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_store:
+            store.close()
+
+    app = FastAPI(title="ExtremeEarth GeoSPARQL endpoint", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
+    app.state.store, app.state.settings = store, settings
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
+            allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
+        )
+    for router in (sparql.router, graph_store.router, service.router):
+        app.include_router(router)
+    return app
+
+
+def app_from_settings() -> FastAPI:
+    """The app over the store the settings name (in memory when none); a factory for uvicorn."""
+    from kg.embedded import EmbeddedStore
+
+    settings = Settings.load()
+    return create_app(EmbeddedStore(settings.store), settings, close_store=True)
