@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.embedded import EmbeddedStore
-from kg.errors import GeoKGError
+from kg.errors import USER_ERRORS
 
 STORE_OPTION = click.option(
     "--store", "store_dir", required=True, envvar="EEKG_STORE_DIR", type=click.Path(file_okay=False, path_type=Path),
@@ -22,7 +22,7 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except GeoKGError as error:
+        except USER_ERRORS as error:
             click.secho(f"error: {error.message}", err=True, fg="red")
             sys.exit(1)
 
@@ -68,6 +68,29 @@ def query(sparql, store_dir, query_file, output_format, timeout):
         fmt = output_format or ("turtle" if result.form == "GRAPH" else "json")
         sys.stdout.buffer.write(result.serialize(fmt))
     sys.stdout.flush()
+
+
+@main.command(name="map")
+@click.argument("mapping", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@STORE_OPTION
+@click.option("--graph", help="Named graph IRI to load the triples into (default: the default graph).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Map in this process, or as a Spark job over partitions of the input.")
+@click.option("--validate", type=click.Choice(["strict", "report", "off"]), default="strict", show_default=True,
+              help="SHACL: strict loads nothing if any record is invalid; report loads the valid ones and lists the rest.")
+@click.option("--chunk-rows", type=int, default=50_000, show_default=True, help="Input rows mapped together.")
+def map_command(mapping, inputs, store_dir, graph, engine, validate, chunk_rows):
+    """Map CSV, GeoJSON, Shapefile or GeoParquet INPUTS with an RML MAPPING into the store."""
+    from api.mapping import map_into_store
+
+    with EmbeddedStore(store_dir) as store:
+        run, report = map_into_store(store, mapping, inputs, graph=graph, engine=engine, validate=validate,
+                                     chunk_rows=chunk_rows, on_part=lambda r: click.echo(f"  mapped {r.rows:,} rows", err=True))
+    for rejected in run.rejected:
+        click.secho(f"rejected: {rejected}", err=True, fg="yellow")
+    click.echo(f"Mapped {run.rows:,} rows into {report.triples:,} triples ({report.geometries:,} geometries) "
+               f"in {run.seconds:.1f} s; {len(run.rejected):,} rows rejected.")
 
 
 @main.command()

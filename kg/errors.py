@@ -5,6 +5,8 @@ Every message says what was wrong and what to do about it.
 
 from __future__ import annotations
 
+from mappings.errors import MappingError
+
 
 class GeoKGError(Exception):
     """Root of the errors a user can cause; ``status`` is the HTTP status the API answers with."""
@@ -64,3 +66,7 @@ class NotFound(GeoKGError):
     """A named graph or resource that does not exist."""
 
     status = 404
+
+
+# What the CLI and the API report as the user's error (message, no traceback).
+USER_ERRORS = (GeoKGError, MappingError)

@@ -96,7 +96,10 @@ class Store(ABC):
         graph: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> LoadReport:
-        """Bulk-load RDF files; all of them or, if any is bad, none. ``progress`` gets byte counts."""
+        """Bulk-load RDF files; all of them or, if any is bad, none. ``progress`` gets byte counts.
+
+        ``paths`` may be a generator: an on-disk store loads each file as it comes.
+        """
 
     @abstractmethod
     def load_data(self, data: bytes, format: str, *, graph: str | None = None, replace: bool = False) -> LoadReport:
