@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kg.store import LoadReport, Store
+from mappings.plan import plan_mapping
 from mappings.runner import MappingRun, map_to_parts, prefetched
 
 
@@ -23,6 +24,7 @@ def map_into_store(
 ) -> tuple[MappingRun, LoadReport]:
     """Map ``inputs`` with ``mapping`` and load the triples; a failure anywhere loads nothing."""
     run = MappingRun()
+    checked = plan_mapping(mapping).geometries_checked  # then the store need not parse the parts again
     with tempfile.TemporaryDirectory(prefix="eekg-map-") as workdir:
         if engine == "spark":
             from mappings.spark import map_with_spark
@@ -30,7 +32,7 @@ def map_into_store(
             parts = map_with_spark(mapping, inputs, Path(workdir), run, validate=validate, chunk_rows=chunk_rows)
         else:
             parts = prefetched(map_to_parts(mapping, inputs, Path(workdir), run, validate=validate, chunk_rows=chunk_rows))
-        report = store.load(_announce(parts, run, on_part), format="ntriples", graph=graph)
+        report = store.load(_announce(parts, run, on_part), format="ntriples", graph=graph, validated=checked)
     return run, report
 
 

@@ -32,6 +32,7 @@ from kg.sparql_text import names_in_namespace, refuse_remote_access, syntax_erro
 from kg.store import LoadReport, QueryResult, Store, StoreSize, StoreStats
 
 _GEOMETRY_DATATYPES = frozenset(ox.NamedNode(iri) for iri in GEOMETRY_DATATYPES)
+_GEOMETRY_MARKERS = tuple(f"^^<{iri}>".encode() for iri in GEOMETRY_DATATYPES)
 _GEOF_NAMES = frozenset(iri.removeprefix(GEOF) for iri in (*FUNCTIONS, *AGGREGATES))
 _DATASET_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 _CHECK_CHUNK = 20_000  # geometry literals checked together
@@ -107,29 +108,31 @@ class EmbeddedStore(Store):
 
     # --- loading --------------------------------------------------------------------------
 
-    def load(self, paths, *, format=None, graph=None, progress=None) -> LoadReport:
+    def load(self, paths, *, format=None, graph=None, progress=None, validated=False) -> LoadReport:
         started = time.perf_counter()
         loaded, counts = [], []
+        check = _count_lines if validated else _check_file
         if self.path is None:  # in memory there are no checkpoints: check every file, then load
             files = [(f, _file_format(Path(f), format, graph)) for f in paths]
-            counts = [_check_file(Path(f), rdf) for f, rdf in files]
+            counts = [check(Path(f), rdf) for f, rdf in files]
             for file, rdf in files:
                 self._bulk_load(Path(file), rdf, graph, progress)
                 loaded.append(str(file))
         else:  # on disk: check while loading, file by file as they come, back to a checkpoint on failure
             with self._checkpoint():
                 for file in map(Path, paths):
-                    counts.append(self._check_while_loading(file, _file_format(file, format, graph), graph, progress))
+                    rdf = _file_format(file, format, graph)
+                    counts.append(self._check_while_loading(file, rdf, graph, progress, check))
                     loaded.append(str(file))
             self._store.flush()
         triples, geometries = sum(c[0] for c in counts), sum(c[1] for c in counts)
         return LoadReport(tuple(loaded), triples, geometries, time.perf_counter() - started)
 
-    def _check_while_loading(self, file: Path, rdf, graph, progress) -> tuple[int, int]:
+    def _check_while_loading(self, file: Path, rdf, graph, progress, check) -> tuple[int, int]:
         # The check is mostly Python and the bulk load releases the GIL: together they take
         # little longer than the load alone (benchmarks/load.py).
         with ThreadPoolExecutor(max_workers=1) as pool:
-            check = pool.submit(_check_file, file, rdf)
+            check = pool.submit(check, file, rdf)
             try:
                 self._bulk_load(file, rdf, graph, progress)
             except GeoKGError:
@@ -342,6 +345,19 @@ def _check_file(path: Path, rdf: ox.RdfFormat) -> tuple[int, int]:
     """Parse a whole file without storing it: (triples, geometries), or LoadError."""
     with _open(path, None) as stream:
         return _parse_checked(stream, rdf, str(path), keep=False)
+
+
+def _count_lines(path: Path, rdf: ox.RdfFormat) -> tuple[int, int]:
+    """For validated N-Triples: triples and geometry literals counted by line, without parsing."""
+    if rdf != ox.RdfFormat.N_TRIPLES:
+        return _check_file(path, rdf)
+    triples = geometries = 0
+    with _open(path, None) as stream:
+        for line in stream:
+            if line.strip() and not line.lstrip().startswith(b"#"):
+                triples += 1
+                geometries += any(marker in line for marker in _GEOMETRY_MARKERS)
+    return triples, geometries
 
 
 def _parse_checked(stream, rdf: ox.RdfFormat, name: str, keep: bool = True):

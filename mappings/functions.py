@@ -146,6 +146,21 @@ def present(value: pd.Series) -> pd.Series:
     return _text(text.astype(object), ~missing)
 
 
+def present_unless(value: pd.Series, missing: pd.Series) -> pd.Series:
+    """The value, or nothing where it is empty or equals this column's own missing-value code.
+
+    For LUCAS measurements, where a small code would be a real value: a GPS precision of 8 m or an
+    observation distance of 88 m is data; only the field's full-width code (8888) means missing.
+
+    >>> present_unless(pd.Series(["8", "8888", " 12 ", ""]), pd.Series(["8888"] * 4)).tolist()
+    ['8', None, '12', None]
+    """
+    text = value.astype("string").str.strip()
+    code = missing.astype("string").str.strip()
+    gone = text.isna() | (text == "") | (text == code)
+    return _text(text.astype(object), ~gone.to_numpy(dtype=bool))
+
+
 def lucas_point_wkt(gps_long, gps_lat, th_long, th_lat) -> pd.Series:
     """The surveyed GPS position when there is one, else the theoretical point, as WKT."""
     x, y, _ = _lucas_position(gps_long, gps_lat, th_long, th_lat)
@@ -176,9 +191,16 @@ def date_dmy(value: pd.Series) -> pd.Series:
 
 
 def date_time(value: pd.Series) -> pd.Series:
-    """An xsd:dateTime in UTC (``2018-03-05T07:35:20Z``) from ISO 8601 text or timestamps."""
+    """An xsd:dateTime in UTC (``2018-03-05T07:35:20Z``) from ISO 8601 text or timestamps.
+
+    Fractions of a second are kept when there are any; text without a zone is taken as UTC.
+
+    >>> date_time(pd.Series(["2021-06-15T09:50:31.024Z", "2018-03-05 08:35:20+01:00", "soon"])).tolist()
+    ['2021-06-15T09:50:31.024Z', '2018-03-05T07:35:20Z', None]
+    """
     stamps = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601")
-    return _text(stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ").astype(object), stamps.notna())
+    text = stamps.dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str.rstrip("0").str.rstrip(".") + "Z"
+    return _text(text.astype(object), stamps.notna())
 
 
 def product_class(mission: pd.Series) -> pd.Series:
@@ -189,6 +211,9 @@ def product_class(mission: pd.Series) -> pd.Series:
     eo = "https://w3id.org/eekg/ont/eo#"
     return _text(np.where(s1, eo + "Sentinel1Product", np.where(s2, eo + "Sentinel2Product", eo + "Product")))
 
+
+# Functions whose results are WKT of geometries the readers found valid: nothing to re-check.
+WKT_FUNCTIONS = frozenset({EEKGFN + "asWKT", EEKGFN + "centroidWKT", EEKGFN + "lucasPointWKT"})
 
 FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
     EEKGFN + name: function
@@ -206,6 +231,7 @@ FUNCTIONS: dict[str, Callable[..., pd.Series]] = {
         "centroidX": centroid_x,
         "centroidY": centroid_y,
         "present": present,
+        "presentUnless": present_unless,
         "lucasPointWKT": lucas_point_wkt,
         "lucasPositionSource": lucas_position_source,
         "dateDMY": date_dmy,

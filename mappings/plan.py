@@ -18,12 +18,15 @@ import rdflib
 from rdflib import RDF, BNode, Literal, URIRef
 
 from mappings.errors import MappingError
-from mappings.functions import EEKGFN, FUNCTIONS
+from mappings.functions import EEKGFN, FUNCTIONS, WKT_FUNCTIONS
 
 RML = rdflib.Namespace("http://w3id.org/rml/")
 INPUT = "{input}"
 SOURCE_ROW = URIRef(EEKGFN + "sourceRow")  # added while validating: which input row made a subject
 _TEMPLATE_REFERENCE = re.compile(r"(?<!\\)\{([^{}]+)\}")
+_GEO = "http://www.opengis.net/ont/geosparql#"
+WKT_DATATYPE = _GEO + "wktLiteral"
+GEOMETRY_DATATYPES = {WKT_DATATYPE, _GEO + "geoJSONLiteral", _GEO + "gmlLiteral", _GEO + "kmlLiteral", _GEO + "dggsLiteral"}
 
 
 @dataclass(frozen=True)
@@ -44,12 +47,19 @@ class Call:
 
 @dataclass
 class Plan:
-    """A mapping ready to run: the rewritten RML (Turtle), its calls and the columns it reads."""
+    """A mapping ready to run: the rewritten RML (Turtle), its calls and the columns it reads.
+
+    ``wkt_columns`` are read columns written as geo:wktLiteral, which the runner checks row by
+    row; ``geometries_checked`` is False when some geometry literal escapes that check (GeoJSON,
+    GML or KML columns, templates), and the store must then parse and check the output itself.
+    """
 
     source: Path
     turtle: str
     calls: list[Call] = field(default_factory=list)
     references: set[str] = field(default_factory=set)
+    wkt_columns: set[str] = field(default_factory=set)
+    geometries_checked: bool = True
 
     def missing_columns(self, columns) -> list[str]:
         return sorted(self.references - set(columns))
@@ -76,10 +86,27 @@ def plan_mapping(path: Path, *, with_source_rows: bool = False) -> Plan:
     for template in graph.objects(None, RML.template):
         references |= set(_TEMPLATE_REFERENCE.findall(str(template)))
     references |= {value for call in calls for _, kind, value in call.arguments if kind == "reference"}
+    wkt_columns, checked = _geometry_columns(graph, calls)
     if with_source_rows:
         for triples_map in triples_maps:
             _tag_with_row(graph, triples_map)
-    return Plan(path, graph.serialize(format="turtle"), calls, references)
+    return Plan(path, graph.serialize(format="turtle"), calls, references, wkt_columns, checked)
+
+
+def _geometry_columns(graph: rdflib.Graph, calls: list[Call]) -> tuple[set[str], bool]:
+    """Columns written as WKT literals that need checking, and whether all geometry literals are covered."""
+    trusted = {call.column for call in calls if call.function in WKT_FUNCTIONS}
+    columns, covered = set(), True
+    for term_map, datatype in graph.subject_objects(RML.datatype):
+        if str(datatype) not in GEOMETRY_DATATYPES:
+            continue
+        reference = graph.value(term_map, RML.reference)
+        if str(datatype) == WKT_DATATYPE and reference is not None:
+            if str(reference) not in trusted:
+                columns.add(str(reference))
+        else:
+            covered = False
+    return columns, covered
 
 
 def _check_sources(graph: rdflib.Graph, triples_maps, path: Path) -> None:

@@ -21,7 +21,9 @@ from queue import Full, Queue
 from typing import Literal
 
 import morph_kgc
+import numpy as np
 import pandas as pd
+import shapely
 
 from mappings.errors import MappingError
 from mappings.plan import SOURCE_ROW, Plan, plan_mapping
@@ -111,11 +113,29 @@ def map_chunk(plan: Plan, config: str, chunk: pd.DataFrame, source: str, validat
             if column != GEOMETRY else chunk[column].map(lambda s: s.wkt).astype("string")
     for call in plan.calls:
         frame[call.column] = call.compute(chunk).set_axis(frame.index).astype("string")
+    if plan.wkt_columns:
+        bad = _invalid_wkt(frame, plan.wkt_columns)
+        rejected += [Rejected(source, int(row), reason) for row, reason in bad.items()]
+        frame = frame[~frame[ROW].astype(int).isin(bad.keys())]
     lines = [line + ".\n" for line in morph_kgc.materialize_set(config, python_source={"input": frame})] if len(frame) else []
     if validator is not None:
         lines, invalid = validator(lines)
         rejected += [Rejected(source, row, reason) for row, reason in invalid]
     return lines, sorted(rejected, key=lambda r: r.row)
+
+
+def _invalid_wkt(frame: pd.DataFrame, columns) -> dict[int, str]:
+    """Rows whose WKT (optionally after a <CRS IRI>) does not parse, with the reason."""
+    bad = {}
+    for column in sorted(columns):
+        text = frame[column].astype(object).to_numpy()
+        present = pd.notna(text)
+        bodies = [t.split(">", 1)[1] if t.startswith("<") else t for t in text[present]]
+        shapes = shapely.from_wkt(np.asarray(bodies, dtype=object), on_invalid="ignore")
+        rows = frame[ROW].to_numpy()[present]
+        for row, value in zip(rows[shapely.is_missing(shapes)], text[present][shapely.is_missing(shapes)]):
+            bad.setdefault(int(row), f"invalid WKT in column {column}: {str(value)[:80]!r}")
+    return bad
 
 
 def _check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
@@ -129,7 +149,9 @@ def _check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
 def _morph_config(plan: Plan, workdir: Path) -> str:
     rules = workdir / "mapping.rml.ttl"
     rules.write_text(plan.turtle, encoding="utf-8")
-    return f"[CONFIGURATION]\noutput_format=N-TRIPLES\nnumber_of_processes=1\n\n[Mapping]\nmappings={rules}\n"
+    # Missing values reach morph-kgc as pandas' <NA>, which it turns into the text "<NA>": name it a null.
+    return (f"[CONFIGURATION]\noutput_format=N-TRIPLES\nnumber_of_processes=1\nna_values=,nan,<NA>\n\n"
+            f"[Mapping]\nmappings={rules}\n")
 
 
 def _validator():

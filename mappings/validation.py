@@ -2,19 +2,22 @@
 
 While validating, the runner tags every subject with ``eekgfn:sourceRow``; a violation's focus
 node leads back to its row. A record (every subject made from that row) is left out if any of
-its subjects violates a shape; the tags themselves are never loaded.
+its subjects violates a shape; a subject that several rows make (the model, the product) is left
+out only when all of them are invalid. The tags themselves are never loaded.
+
+The shapes check code-list membership with ``skos:inScheme``, so ``ontologies.validate`` adds the
+code lists' membership triples to a copy of the data (pyshacl's ``ont_graph`` would not: it mixes
+in only RDFS/OWL axioms, so every coded value would be reported unknown).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-import pyshacl
 import rdflib
-from rdflib.namespace import SH
 
 from mappings.plan import SOURCE_ROW
-from ontologies import codelists_graph, shapes_graph
+from ontologies import validate
 
 _SOURCE_ROW = f"<{SOURCE_ROW}>"
 
@@ -23,33 +26,27 @@ def validate_records(lines: list[str]) -> tuple[list[str], list[tuple[int, str]]
     """The lines of valid records (untagged), and (row, reason) for every invalid row."""
     data = rdflib.Graph()
     data.parse(data="".join(lines), format="nt")
-    conforms, report, _ = pyshacl.validate(
-        data, shacl_graph=shapes_graph(), ont_graph=codelists_graph(), inference="none", allow_warnings=True
-    )
     rows_of = defaultdict(set)
     for subject, row in data.subject_objects(SOURCE_ROW):
-        rows_of[subject].add(int(row))
-    reasons: dict[int, str] = {}
-    if not conforms:
-        for result in report.subjects(SH.resultSeverity, SH.Violation):
-            focus = report.value(result, SH.focusNode)
-            reason = _reason(report, result, focus)
-            for row in rows_of.get(focus, ()):
-                reasons.setdefault(row, reason)
-    bad_subjects = {s.n3() for s, rows in rows_of.items() if rows & reasons.keys()}
+        rows_of[str(subject)].add(int(row))
+    reasons: dict[int, list[str]] = defaultdict(list)
+    for violation in validate(data):
+        if violation.severity != "Violation":
+            continue
+        for row in rows_of.get(violation.focus, ()):
+            if (reason := _reason(violation)) not in reasons[row]:
+                reasons[row].append(reason)
+    bad_subjects = {f"<{s}>" for s, rows in rows_of.items() if rows <= reasons.keys()}
     kept = [line for line in lines if _SOURCE_ROW not in line and line.split(" ", 1)[0] not in bad_subjects]
-    return kept, sorted(reasons.items())
+    return kept, sorted((row, "; ".join(texts)) for row, texts in reasons.items())
 
 
-def _reason(report: rdflib.Graph, result, focus) -> str:
-    message = report.value(result, SH.resultMessage)
-    path = report.value(result, SH.resultPath)
-    value = report.value(result, SH.value)
-    text = str(message) if message is not None else str(report.value(result, SH.sourceConstraintComponent))
-    where = f" ({_short(path)}" + (f" = {value}" if value is not None else "") + ")" if path is not None else ""
-    return f"{text}{where} on {focus}"
+def _reason(violation) -> str:
+    where = ""
+    if violation.path is not None:
+        where = f" ({_short(violation.path)}" + (f" = {violation.value}" if violation.value is not None else "") + ")"
+    return f"{violation.message}{where} on <{violation.focus}>"
 
 
-def _short(iri) -> str:
-    text = str(iri)
-    return text.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+def _short(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
