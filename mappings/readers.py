@@ -91,11 +91,17 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         chunk.insert(0, ROW, np.arange(first, first + len(chunk)))
         first += len(chunk)
         if column is not None:
-            wkb = chunk.pop(column).to_numpy(dtype=object)
-            shapes = shapely.from_wkb(wkb, on_invalid="ignore")
-            chunk[GEOMETRY] = _to_crs84(shapes, crs)
-            chunk[GEOMETRY_PROBLEM] = _problems(shapes, ["the geometry (WKB) cannot be read"] * len(wkb))
+            chunk = _with_wkb_geometry(chunk, column, crs)
         yield chunk
+
+
+def _with_wkb_geometry(chunk: pd.DataFrame, column: str, crs: pyproj.CRS) -> pd.DataFrame:
+    """GeoParquet geometries are WKB in the file's CRS (the Spark engine decodes them the same way)."""
+    wkb = chunk.pop(column).to_numpy(dtype=object)
+    shapes = shapely.from_wkb(wkb, on_invalid="ignore")
+    chunk[GEOMETRY] = _to_crs84(shapes, crs)
+    chunk[GEOMETRY_PROBLEM] = _problems(shapes, ["the geometry (WKB) cannot be read"] * len(wkb))
+    return chunk
 
 
 def _geoparquet_geometry(file, path: Path) -> tuple[str | None, pyproj.CRS]:

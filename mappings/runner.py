@@ -88,15 +88,20 @@ def map_to_parts(
             lines, rejected = map_chunk(plan, config, chunk, str(source), validator)
             run.rows += len(chunk)
             if rejected and validate == "strict":
-                shown = "; ".join(map(str, rejected[:5])) + (f"; and {len(rejected) - 5} more" if len(rejected) > 5 else "")
-                raise MappingError(f"{len(rejected)} row(s) cannot be mapped, so nothing was loaded: {shown}. "
-                                   "Fix them, or map with --validate report to load the valid rows.")
+                raise rejected_error(rejected)
             run.rejected.extend(rejected)
             part = workdir / f"part-{run.parts:05d}.nt"
             part.write_text("".join(lines), encoding="utf-8")
             run.triples += len(lines)
             run.parts += 1
             yield part
+
+
+def rejected_error(rejected: Sequence[Rejected]) -> MappingError:
+    """What ``strict`` raises: the rejected rows (the first five) and what to do."""
+    shown = "; ".join(map(str, rejected[:5])) + (f"; and {len(rejected) - 5} more" if len(rejected) > 5 else "")
+    return MappingError(f"{len(rejected)} row(s) cannot be mapped, so nothing was loaded: {shown}. "
+                        "Fix them, or map with --validate report to load the valid rows.")
 
 
 def map_chunk(plan: Plan, config: str, chunk: pd.DataFrame, source: str, validator=None) -> tuple[list[str], list[Rejected]]:
