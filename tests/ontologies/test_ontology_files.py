@@ -108,7 +108,7 @@ def test_every_ontology_term_the_data_model_names_is_defined() -> None:
 def test_namespaces_match_the_data_model_table() -> None:
     text = DATA_MODEL.read_text(encoding="utf-8")
     table = dict(re.findall(r"^\| `(\w+):` \| `([^`]+)` \|", text, flags=re.MULTILINE))
-    assert len(table) == 10
+    assert len(table) == 11
     constant = {"d": "DATA"}
     for prefix, iri in table.items():
         assert str(getattr(namespaces, constant.get(prefix, prefix.upper()))) == iri, prefix
