@@ -69,12 +69,18 @@ def as_wkt(geometry: pd.Series) -> pd.Series:
 
 
 def metric_area(geometry: pd.Series) -> pd.Series:
-    """Geodesic area in m² on the WGS84 ellipsoid, for areal geometries."""
+    """Geodesic area in m² on the WGS84 ellipsoid, for areal geometries (holes subtracted).
+
+    pyproj signs each ring's area by its orientation, so the rings are oriented first (outer
+    counter-clockwise, holes clockwise): shapefiles store them the other way round, and GeoJSON
+    written without the right-hand rule in any way.
+    """
     shapes = _geometries(geometry)
     areal = shapely.get_dimensions(shapes) == 2
     areas = np.zeros(len(shapes))
-    for i in np.flatnonzero(areal):
-        areas[i] = abs(GEOD.geometry_area_perimeter(shapes[i])[0])
+    oriented = shapely.orient_polygons(shapes[areal], exterior_cw=False)
+    for i, shape in zip(np.flatnonzero(areal), oriented):
+        areas[i] = abs(GEOD.geometry_area_perimeter(shape)[0])
     return _numbers(areas, areal)
 
 
@@ -104,20 +110,25 @@ def spatial_dimension(geometry: pd.Series) -> pd.Series:
 
 
 def is_empty(geometry: pd.Series) -> pd.Series:
+    """Whether the geometry has no points (``POLYGON EMPTY``)."""
     return _booleans(shapely.is_empty(_geometries(geometry)))
 
 
 def is_simple(geometry: pd.Series) -> pd.Series:
+    """Whether the geometry has no anomalous points, such as a line crossing itself (GEOS isSimple)."""
     return _booleans(shapely.is_simple(_geometries(geometry)))
 
 
 def is_3d(geometry: pd.Series) -> pd.Series:
+    """Whether the geometry has Z coordinates."""
     return _booleans(shapely.has_z(_geometries(geometry)))
 
 
 def _centroids(geometry: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Centroids, with POINT (0 0) in place of empty ones (GEOS cannot take x of an empty point)."""
     shapes = _geometries(geometry)
-    return shapely.centroid(shapes), ~shapely.is_empty(shapes)
+    present = ~shapely.is_empty(shapes)
+    return np.where(present, shapely.centroid(shapes), shapely.Point(0, 0)), present
 
 
 def centroid_wkt(geometry: pd.Series) -> pd.Series:
@@ -127,11 +138,13 @@ def centroid_wkt(geometry: pd.Series) -> pd.Series:
 
 
 def centroid_x(geometry: pd.Series) -> pd.Series:
+    """Longitude of the centroid (xsd:double), nothing for an empty geometry."""
     centroids, present = _centroids(geometry)
     return _numbers(shapely.get_x(centroids), present)
 
 
 def centroid_y(geometry: pd.Series) -> pd.Series:
+    """Latitude of the centroid (xsd:double), nothing for an empty geometry."""
     centroids, present = _centroids(geometry)
     return _numbers(shapely.get_y(centroids), present)
 
