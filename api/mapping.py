@@ -32,14 +32,13 @@ def map_into_store(
             parts = map_with_spark(mapping, inputs, Path(workdir), run, validate=validate, chunk_rows=chunk_rows)
         else:
             parts = prefetched(map_to_parts(mapping, inputs, Path(workdir), run, validate=validate, chunk_rows=chunk_rows))
-        report = store.load(_announce(parts, run, on_part), format="ntriples", graph=graph, validated=checked)
+        report = store.load(_announce(parts, run, on_part), format="ntriples", graph=graph, validated=checked,
+                            on_loaded=lambda part: part.unlink())  # keeps the parts on disk few
     return run, report
 
 
 def _announce(parts, run: MappingRun, on_part):
-    """Pass the parts on, deleting each once the store has loaded it (it asks for the next)."""
     for part in parts:
         if on_part is not None:
             on_part(run)
         yield part
-        part.unlink()

@@ -108,7 +108,7 @@ class EmbeddedStore(Store):
 
     # --- loading --------------------------------------------------------------------------
 
-    def load(self, paths, *, format=None, graph=None, progress=None, validated=False) -> LoadReport:
+    def load(self, paths, *, format=None, graph=None, progress=None, validated=False, on_loaded=None) -> LoadReport:
         started = time.perf_counter()
         loaded, counts = [], []
         check = _count_lines if validated else _check_file
@@ -118,12 +118,17 @@ class EmbeddedStore(Store):
             for file, rdf in files:
                 self._bulk_load(Path(file), rdf, graph, progress)
                 loaded.append(str(file))
+            if on_loaded is not None:
+                for file, _ in files:
+                    on_loaded(Path(file))
         else:  # on disk: check while loading, file by file as they come, back to a checkpoint on failure
             with self._checkpoint():
                 for file in map(Path, paths):
                     rdf = _file_format(file, format, graph)
                     counts.append(self._check_while_loading(file, rdf, graph, progress, check))
                     loaded.append(str(file))
+                    if on_loaded is not None:
+                        on_loaded(file)
             self._store.flush()
         triples, geometries = sum(c[0] for c in counts), sum(c[1] for c in counts)
         return LoadReport(tuple(loaded), triples, geometries, time.perf_counter() - started)

@@ -96,12 +96,14 @@ class Store(ABC):
         graph: str | None = None,
         progress: Callable[[int], None] | None = None,
         validated: bool = False,
+        on_loaded: Callable[[Path], None] | None = None,
     ) -> LoadReport:
         """Bulk-load RDF files; all of them or, if any is bad, none. ``progress`` gets byte counts.
 
         ``paths`` may be a generator: an on-disk store loads each file as it comes. ``validated``:
         the caller has already validated every geometry literal (the mapping stage does), so the
         files are not parsed a second time; a syntax error still undoes the whole load.
+        ``on_loaded`` is called with each file once the store no longer needs it.
         """
 
     @abstractmethod

@@ -8,6 +8,7 @@ is None in ``geometry`` and explained in ``__geometry_problem``; the runner repo
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,20 +53,29 @@ def read_chunks(path: Path, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     first = 1
     try:
-        # As text: identifiers keep their leading zeros and numbers their written form.
-        for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows):
+        # As text: identifiers keep their leading zeros and numbers their written form. No index
+        # column: pandas would otherwise shift every value of a file whose rows have a field too many.
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False, chunksize=chunk_rows)
+        while (chunk := _next_chunk(reader)) is not None:
             chunk.insert(0, ROW, np.arange(first, first + len(chunk)))
             first += len(chunk)
             column = next((c for c in WKT_COLUMNS if c in chunk.columns), None)
             if column is not None:
                 chunk = _with_wkt_geometry(chunk, column)
             yield chunk.reset_index(drop=True)
-    except pd.errors.ParserError as error:
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
         raise MappingError(f"{path}: not a well-formed CSV file: {error}") from None
     except UnicodeDecodeError as error:
         raise MappingError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}).") from None
     except pd.errors.EmptyDataError:
         raise MappingError(f"{path}: the file is empty (a CSV input needs a header row).") from None
+
+
+def _next_chunk(reader) -> pd.DataFrame | None:
+    """The next chunk, with pandas' data-losing ParserWarning as an error (scoped to this read)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return next(reader, None)
 
 
 def _with_wkt_geometry(chunk: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -92,10 +92,22 @@ def test_demo_builds_the_demo_knowledge_graph(tmp_path):
     out = CliRunner().invoke(main, ["demo", "--store", str(store), "--no-serve"])
     assert out.exit_code == 0, out.output
     runner = CliRunner()
-    query = "SELECT (COUNT(?r) AS ?n) { ?r polar:iceClass ?c }"
-    prefixed = "PREFIX polar: <https://w3id.org/eekg/ont/polar#> " + query
-    answer = json.loads(runner.invoke(main, ["query", prefixed, "--store", str(store)]).output)
-    assert int(answer["results"]["bindings"][0]["n"]["value"]) == 8
+    # every sea-ice observation of the sample (api/demo_data/sea_ice.parquet) classifies a region with a
+    # geometry, into a class of the code list loaded next to it; and the README's example query runs
+    prefixes = ("PREFIX polar: <https://w3id.org/eekg/ont/polar#> PREFIX sosa: <http://www.w3.org/ns/sosa/> "
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> ")
+    query = prefixes + """SELECT (COUNT(DISTINCT ?r) AS ?n) (COUNT(DISTINCT ?c) AS ?classes) {
+        ?o polar:iceClass ?c ; sosa:hasFeatureOfInterest ?r . ?r geo:hasGeometry/geo:asWKT ?wkt .
+        ?c skos:inScheme <https://w3id.org/eekg/codes/sea-ice/scheme> ; skos:prefLabel ?label }"""
+    answer = json.loads(runner.invoke(main, ["query", query, "--store", str(store)]).output)
+    assert int(answer["results"]["bindings"][0]["n"]["value"]) == 52
+    assert int(answer["results"]["bindings"][0]["classes"]["value"]) == 7
+    readme = prefixes + """SELECT ?region ?class (geof:area(?wkt, uom:metre) / 1e6 AS ?km2) WHERE {
+        ?observation polar:iceClass ?class ; sosa:hasFeatureOfInterest ?region .
+        ?region geo:hasGeometry/geo:asWKT ?wkt .
+      } ORDER BY DESC(?km2)"""
+    rows = json.loads(runner.invoke(main, ["query", readme, "--store", str(store)]).output)["results"]["bindings"]
+    assert len(rows) == 52 and 1_000 < float(rows[0]["km2"]["value"]) < 50_000
     again = CliRunner().invoke(main, ["demo", "--store", str(store), "--no-serve"])  # rebuilt, not doubled
     assert again.output == out.output
 
