@@ -57,7 +57,8 @@ class Plan:
     source: Path
     turtle: str
     calls: list[Call] = field(default_factory=list)
-    references: set[str] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)  # every input column needed
+    rml_columns: set[str] = field(default_factory=set)  # the ones morph-kgc reads (not only functions)
     wkt_columns: set[str] = field(default_factory=set)
     geometries_checked: bool = True
 
@@ -82,15 +83,15 @@ def plan_mapping(path: Path, *, with_source_rows: bool = False) -> Plan:
     calls = [_rewrite_call(graph, term_map, execution, path) for term_map, execution in
              list(graph.subject_objects(RML.functionExecution))]
     computed = {call.column for call in calls}
-    references = {str(o) for o in graph.objects(None, RML.reference)} - computed
+    rml_columns = {str(o) for o in graph.objects(None, RML.reference)} - computed
     for template in graph.objects(None, RML.template):
-        references |= set(_TEMPLATE_REFERENCE.findall(str(template)))
-    references |= {value for call in calls for _, kind, value in call.arguments if kind == "reference"}
+        rml_columns |= set(_TEMPLATE_REFERENCE.findall(str(template)))
+    references = rml_columns | {value for call in calls for _, kind, value in call.arguments if kind == "reference"}
     wkt_columns, checked = _geometry_columns(graph, calls)
     if with_source_rows:
         for triples_map in triples_maps:
             _tag_with_row(graph, triples_map)
-    return Plan(path, graph.serialize(format="turtle"), calls, references, wkt_columns, checked)
+    return Plan(path, graph.serialize(format="turtle"), calls, references, rml_columns, wkt_columns, checked)
 
 
 def _geometry_columns(graph: rdflib.Graph, calls: list[Call]) -> tuple[set[str], bool]:

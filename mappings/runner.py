@@ -11,6 +11,8 @@ come, with no in-memory graph in between.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import threading
 import time
@@ -20,10 +22,14 @@ from pathlib import Path
 from queue import Full, Queue
 from typing import Literal
 
-import morph_kgc
 import numpy as np
 import pandas as pd
 import shapely
+
+from morph_kgc.args_parser import load_config_from_argument
+from morph_kgc.constants import RML_TRIPLES_MAP_CLASS
+from morph_kgc.mapping.mapping_parser import retrieve_mappings
+from morph_kgc.materializer import _materialize_mapping_group_to_set
 
 from mappings.errors import MappingError
 from mappings.plan import SOURCE_ROW, Plan, plan_mapping
@@ -112,7 +118,7 @@ def map_chunk(plan: Plan, config: str, chunk: pd.DataFrame, source: str, validat
         rejected = [Rejected(source, int(r), p) for r, p in zip(chunk[ROW][broken], chunk[GEOMETRY_PROBLEM][broken])]
         chunk = chunk[~broken]
     frame = pd.DataFrame({ROW: chunk[ROW].astype("string")})
-    for column in plan.references - {ROW}:
+    for column in plan.rml_columns - {ROW}:
         # pandas' string dtype, not object: morph-kgc strips double quotes from object columns.
         frame[column] = chunk[column].astype(str).where(chunk[column].notna()).astype("string") \
             if column != GEOMETRY else chunk[column].map(lambda s: s.wkt).astype("string")
@@ -122,11 +128,33 @@ def map_chunk(plan: Plan, config: str, chunk: pd.DataFrame, source: str, validat
         bad = _invalid_wkt(frame, plan.wkt_columns)
         rejected += [Rejected(source, int(row), reason) for row, reason in bad.items()]
         frame = frame[~frame[ROW].astype(int).isin(bad.keys())]
-    lines = [line + ".\n" for line in morph_kgc.materialize_set(config, python_source={"input": frame})] if len(frame) else []
+    lines = [line + ".\n" for line in _materialize(config, frame)] if len(frame) else []
     if validator is not None:
         lines, invalid = validator(lines)
         rejected += [Rejected(source, row, reason) for row, reason in invalid]
     return lines, sorted(rejected, key=lambda r: r.row)
+
+
+@functools.lru_cache(maxsize=8)
+def _rules(config: str):
+    """morph-kgc's parsed rules for a configuration: it would parse the mapping again per chunk (~1 s).
+
+    What ``morph_kgc.materialize_set`` does before mapping (morph-kgc 2.10, pinned), done once.
+    """
+    settings = load_config_from_argument(config)
+    rml, fnml, http_api = retrieve_mappings(settings)
+    settings.set("CONFIGURATION", "http_api_df", http_api.to_csv())
+    asserted = rml.loc[rml["triples_map_type"] == RML_TRIPLES_MAP_CLASS]
+    return settings, rml, fnml, [group for _, group in asserted.groupby(by="mapping_partition")]
+
+
+def _materialize(config: str, frame: pd.DataFrame) -> set[str]:
+    """morph-kgc's triples (N-Triples lines without the final dot) for one chunk."""
+    settings, rml, fnml, groups = _rules(config)
+    triples: set[str] = set()
+    for group in groups:
+        triples.update(_materialize_mapping_group_to_set(group, rml, fnml, settings, {"input": frame}))
+    return triples
 
 
 def _invalid_wkt(frame: pd.DataFrame, columns) -> dict[int, str]:
@@ -152,7 +180,8 @@ def _check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
 
 
 def _morph_config(plan: Plan, workdir: Path) -> str:
-    rules = workdir / "mapping.rml.ttl"
+    # Named by content: the parsed rules are cached by this configuration's text (see _rules).
+    rules = workdir / f"mapping-{hashlib.sha256(plan.turtle.encode()).hexdigest()[:16]}.rml.ttl"
     rules.write_text(plan.turtle, encoding="utf-8")
     # Missing values reach morph-kgc as pandas' <NA>, which it turns into the text "<NA>": name it a null.
     return (f"[CONFIGURATION]\noutput_format=N-TRIPLES\nnumber_of_processes=1\nna_values=,nan,<NA>\n\n"
