@@ -14,7 +14,7 @@ from api.mapping import map_into_store
 from kg.embedded import EmbeddedStore
 from kg.errors import GeoKGError
 from kg.store import LoadReport
-from ontologies import CODELIST_FILES, ONTOLOGY_FILES, SHAPES_FILE
+from ontologies import CODELIST_FILES, ONTOLOGY_FILES
 
 DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
 RML = Path(__file__).resolve().parents[1] / "mappings" / "rml"
@@ -38,10 +38,9 @@ def build_demo(store_dir: Path) -> tuple[EmbeddedStore, LoadReport]:
     store_dir.mkdir(parents=True, exist_ok=True)
     (store_dir / _MARKER).touch()
     store = EmbeddedStore(store_dir)
-    validate = "strict" if SHAPES_FILE.is_file() else "off"
     reports = [store.load([*ONTOLOGY_FILES, *CODELIST_FILES])]
     for mapping, sample in DEMO_INPUTS:
-        reports.append(map_into_store(store, RML / f"{mapping}.rml.ttl", [DEMO_DATA / sample], validate=validate)[1])
+        reports.append(map_into_store(store, RML / f"{mapping}.rml.ttl", [DEMO_DATA / sample], validate="strict")[1])
     return store, LoadReport(
         files=tuple(str(DEMO_DATA / sample) for _, sample in DEMO_INPUTS),
         triples=store.size().triples,  # the predictions repeat their product nodes: count each triple once
