@@ -13,6 +13,8 @@ CRS (``GEOMETRYCOLLECTION EMPTY`` for an empty group). Computations are planar i
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import shapely
 
 from kg.geosparql.crs import reproject
@@ -20,7 +22,7 @@ from kg.geosparql.literals import EMPTY, geometry_of, wkt_literal
 from kg.geosparql.vocab import CRS84
 
 
-class _Collecting:
+class _Collecting(ABC):
     """Collects the input shapes in the CRS of the first; subclasses say what to make of them."""
 
     def __init__(self):
@@ -48,8 +50,9 @@ class _Collecting:
     def _collection(self) -> shapely.Geometry:
         return shapely.GeometryCollection(self.shapes)
 
+    @abstractmethod
     def _result(self) -> shapely.Geometry:
-        raise NotImplementedError
+        """The aggregate of the collected shapes (each aggregate says how)."""
 
 
 class BoundingBox(_Collecting):
