@@ -119,7 +119,7 @@ def test_demo_refuses_to_wipe_a_directory_that_is_not_a_demo_store(tmp_path):
     assert (tmp_path / "precious.txt").read_text() == "keep me"
 
 
-@pytest.mark.parametrize("command", [[], ["load"], ["query"], ["serve"], ["stats"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["load"], ["query"], ["serve"], ["stats"], ["demo"], ["map"]])
 def test_every_command_has_help(command):
     out = subprocess.run([sys.executable, "-m", "api.cli", *command, "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "Usage:" in out.stdout
