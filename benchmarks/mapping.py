@@ -73,35 +73,26 @@ def baseline_mapping(directory: Path, source: Path) -> Path:
     """
     import rdflib
 
-    from mappings.plan import RML
+    from mappings.plan import RML, remove_tree
 
     graph = rdflib.Graph().parse(MAPPING, format="turtle")
     plain = {"asWKT": "geometry", "dateTime": "time"}
     for term_map, execution in list(graph.subject_objects(RML.functionExecution)):
         name = str(graph.value(execution, RML.function)).rsplit("#", 1)[-1]
-        _remove_tree(graph, execution)
+        remove_tree(graph, execution)
         graph.remove((term_map, RML.functionExecution, execution))
         if name in plain:
             graph.add((term_map, RML.reference, rdflib.Literal(plain[name])))
         else:
             member = graph.value(predicate=RML.objectMap, object=term_map)
             graph.remove((None, RML.predicateObjectMap, member))
-            _remove_tree(graph, member)
+            remove_tree(graph, member)
     for logical_source in set(graph.objects(None, RML.logicalSource)):
         graph.set((logical_source, RML.source, rdflib.Literal(str(source))))
         graph.set((logical_source, RML.referenceFormulation, RML.GeoParquet))
     path = directory / "baseline.rml.ttl"
     graph.serialize(path, format="turtle")
     return path
-
-
-def _remove_tree(graph, node) -> None:
-    import rdflib
-
-    for _, predicate, value in list(graph.triples((node, None, None))):
-        graph.remove((node, predicate, value))
-        if isinstance(value, rdflib.BNode):
-            _remove_tree(graph, value)
 
 
 def run_baseline(source: Path, directory: Path) -> tuple[float, int]:

@@ -142,18 +142,19 @@ def _rewrite_call(graph: rdflib.Graph, term_map, execution, path: Path) -> Call:
     arguments.sort()
     column = "__fn_" + str(function).removeprefix(EEKGFN) + "__" + "__".join(
         re.sub(r"\W", "_", value) for _, _, value in arguments)
-    _remove_tree(graph, execution)
+    remove_tree(graph, execution)
     graph.remove((term_map, RML.functionExecution, execution))
     graph.remove((term_map, RML["return"], None))
     graph.add((term_map, RML.reference, Literal(column)))
     return Call(column, str(function), tuple(arguments))
 
 
-def _remove_tree(graph: rdflib.Graph, node) -> None:
+def remove_tree(graph: rdflib.Graph, node) -> None:
+    """Remove ``node``'s triples and, recursively, those of the blank nodes it leads to."""
     for _, predicate, value in list(graph.triples((node, None, None))):
         graph.remove((node, predicate, value))
         if isinstance(value, BNode):
-            _remove_tree(graph, value)
+            remove_tree(graph, value)
 
 
 def _tag_with_row(graph: rdflib.Graph, triples_map) -> None:

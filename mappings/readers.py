@@ -47,7 +47,7 @@ def read_chunks(path: Path, chunk_rows: int = 50_000) -> Iterator[pd.DataFrame]:
     elif kind == "geoparquet":
         yield from _parquet_chunks(path, chunk_rows)
     else:
-        yield from _slices(_read_with_gdal(path), chunk_rows)
+        yield from _slices(read_with_gdal(path), chunk_rows)
 
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -61,7 +61,7 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             first += len(chunk)
             column = next((c for c in WKT_COLUMNS if c in chunk.columns), None)
             if column is not None:
-                chunk = _with_wkt_geometry(chunk, column)
+                chunk = with_wkt_geometry(chunk, column)
             yield chunk.reset_index(drop=True)
     except (pd.errors.ParserError, pd.errors.ParserWarning) as error:
         raise MappingError(f"{path}: not a well-formed CSV file: {error}") from None
@@ -78,7 +78,7 @@ def _next_chunk(reader) -> pd.DataFrame | None:
         return next(reader, None)
 
 
-def _with_wkt_geometry(chunk: pd.DataFrame, column: str) -> pd.DataFrame:
+def with_wkt_geometry(chunk: pd.DataFrame, column: str) -> pd.DataFrame:
     """CSV geometries are WKT in CRS84."""
     text = chunk.pop(column).to_numpy(dtype=object)
     shapes = shapely.from_wkt(text, on_invalid="ignore")
@@ -94,18 +94,18 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         file = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several types for a broken file
         raise MappingError(f"{path}: not a readable Parquet file: {error}") from None
-    column, crs = _geoparquet_geometry(file, path)
+    column, crs = geoparquet_geometry(file, path)
     first = 1
     for batch in file.iter_batches(batch_size=chunk_rows):
         chunk = batch.to_pandas()
         chunk.insert(0, ROW, np.arange(first, first + len(chunk)))
         first += len(chunk)
         if column is not None:
-            chunk = _with_wkb_geometry(chunk, column, crs)
+            chunk = with_wkb_geometry(chunk, column, crs)
         yield chunk
 
 
-def _with_wkb_geometry(chunk: pd.DataFrame, column: str, crs: pyproj.CRS) -> pd.DataFrame:
+def with_wkb_geometry(chunk: pd.DataFrame, column: str, crs: pyproj.CRS) -> pd.DataFrame:
     """GeoParquet geometries are WKB in the file's CRS (the Spark engine decodes them the same way)."""
     wkb = chunk.pop(column).to_numpy(dtype=object)
     shapes = shapely.from_wkb(wkb, on_invalid="ignore")
@@ -114,7 +114,7 @@ def _with_wkb_geometry(chunk: pd.DataFrame, column: str, crs: pyproj.CRS) -> pd.
     return chunk
 
 
-def _geoparquet_geometry(file, path: Path) -> tuple[str | None, pyproj.CRS]:
+def geoparquet_geometry(file, path: Path) -> tuple[str | None, pyproj.CRS]:
     """The primary geometry column of a GeoParquet file and its CRS (CRS84 when not given)."""
     import json
 
@@ -130,7 +130,7 @@ def _geoparquet_geometry(file, path: Path) -> tuple[str | None, pyproj.CRS]:
         raise MappingError(f"{path}: unknown CRS of the geometry column: {error}") from None
 
 
-def _read_with_gdal(path: Path) -> pd.DataFrame:
+def read_with_gdal(path: Path) -> pd.DataFrame:
     import geopandas
 
     try:

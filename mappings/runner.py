@@ -85,12 +85,12 @@ def map_to_parts(
     if validate not in ("strict", "report", "off"):
         raise MappingError(f"Got validate={validate!r}; use strict, report or off.")
     plan = plan_mapping(mapping, with_source_rows=validate != "off")
-    config = _morph_config(plan, workdir)
+    config = morph_config(plan, workdir)
     validator = _validator() if validate != "off" else None
     for source in inputs:
         for number, chunk in enumerate(read_chunks(Path(source), chunk_rows)):
             if number == 0:
-                _check_columns(plan, chunk, source)
+                check_columns(plan, chunk, source)
             lines, rejected = map_chunk(plan, config, chunk, str(source), validator)
             run.rows += len(chunk)
             if rejected and validate == "strict":
@@ -171,7 +171,7 @@ def _invalid_wkt(frame: pd.DataFrame, columns) -> dict[int, str]:
     return bad
 
 
-def _check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
+def check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
     missing = plan.missing_columns(chunk.columns)
     if missing:
         have = [c for c in chunk.columns if not c.startswith("__")]
@@ -179,7 +179,7 @@ def _check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
                            f"which this input does not have; it has {have}.")
 
 
-def _morph_config(plan: Plan, workdir: Path) -> str:
+def morph_config(plan: Plan, workdir: Path) -> str:
     # Named by content: the parsed rules are cached by this configuration's text (see _rules).
     rules = workdir / f"mapping-{hashlib.sha256(plan.turtle.encode()).hexdigest()[:16]}.rml.ttl"
     rules.write_text(plan.turtle, encoding="utf-8")

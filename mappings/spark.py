@@ -266,13 +266,13 @@ def _read_parquet(spark, path: Path, plan: Plan, target: int, chunk_rows: int):
     import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
-    from mappings.readers import CRS84, _geoparquet_geometry
+    from mappings.readers import CRS84, geoparquet_geometry
 
     try:
         file = pq.ParquetFile(path)  # the footer only: the geometry column, its CRS, the Arrow types
     except Exception as error:  # pyarrow raises several types for a broken file
         raise MappingError(f"{path}: not a readable Parquet file: {error}") from None
-    column, crs = _geoparquet_geometry(file, path)
+    column, crs = geoparquet_geometry(file, path)
     columns = [ROW] + [c for c in file.schema_arrow.names if c != column] + ([GEOMETRY, GEOMETRY_PROBLEM] if column else [])
     _check_columns(plan, columns, path)
     frame = spark.read.parquet(path.absolute().as_uri()).select("*", (F.col("_metadata.row_index") + 1).alias(ROW))
@@ -334,9 +334,9 @@ def _csv_header(path: Path) -> list[str]:
 
 def _read_on_driver(spark, path: Path, plan: Plan, target: int, chunk_rows: int):
     """GeoJSON and Shapefile: read here by the local reader, handed to Spark as Arrow slices."""
-    from mappings.readers import _read_with_gdal
+    from mappings.readers import read_with_gdal
 
-    data = _read_with_gdal(path)
+    data = read_with_gdal(path)
     _check_columns(plan, data.columns, path)
     data[GEOMETRY] = shapely.to_wkb(data[GEOMETRY].to_numpy(dtype=object))
     size = max(1, min(chunk_rows, -(-len(data) // target)))
@@ -354,7 +354,7 @@ def _arrow_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def _check_columns(plan: Plan, columns, path: Path) -> None:
-    from mappings.runner import _check_columns as check
+    from mappings.runner import check_columns as check
 
     check(plan, pd.DataFrame(columns=list(columns)), path)
 
@@ -417,9 +417,9 @@ def _prepared(plan: Plan, validate: str) -> tuple[Plan, str, object]:
     """
     key = hashlib.sha256(plan.turtle.encode()).hexdigest() + validate
     if key not in _prepared_cache:
-        from mappings.runner import _morph_config
+        from mappings.runner import morph_config
 
-        config = _morph_config(plan, Path(tempfile.mkdtemp(prefix="eekg-spark-")))
+        config = morph_config(plan, Path(tempfile.mkdtemp(prefix="eekg-spark-")))
         validator = None
         if validate != "off":
             from mappings.validation import validate_records as validator
@@ -441,9 +441,9 @@ def _chunks(spec: _Spec, batch: pa.RecordBatch) -> Iterator[pd.DataFrame]:
         chunk = table.to_pandas().fillna("")  # Spark reads an empty field as null, the local reader as ""
         chunk.insert(0, ROW, rows)
         if spec.geometry is not None:
-            from mappings.readers import _with_wkt_geometry
+            from mappings.readers import with_wkt_geometry
 
-            chunk = _with_wkt_geometry(chunk, spec.geometry)
+            chunk = with_wkt_geometry(chunk, spec.geometry)
         yield chunk
         return
     chunk = _as_in_file(table, pa.ipc.read_schema(pa.py_buffer(spec.schema))).to_pandas()
@@ -451,9 +451,9 @@ def _chunks(spec: _Spec, batch: pa.RecordBatch) -> Iterator[pd.DataFrame]:
     if spec.geometry is not None:
         import pyproj
 
-        from mappings.readers import CRS84, _with_wkb_geometry
+        from mappings.readers import CRS84, with_wkb_geometry
 
-        chunk = _with_wkb_geometry(chunk, spec.geometry, CRS84 if spec.crs is None else pyproj.CRS.from_wkt(spec.crs))
+        chunk = with_wkb_geometry(chunk, spec.geometry, CRS84 if spec.crs is None else pyproj.CRS.from_wkt(spec.crs))
     yield chunk
 
 
