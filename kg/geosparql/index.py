@@ -21,10 +21,13 @@ what naive evaluation gives.
 from __future__ import annotations
 
 import functools
+import gc
 import math
-import pickle
 import threading
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +48,7 @@ _NOT_INTERSECTING = {"sfDisjoint", "ehDisjoint", "rcc8dc"}
 _DATATYPES = tuple(d for d in GEOMETRY_DATATYPES if d != DGGS_LITERAL)
 _DATATYPE_NODES = tuple(NamedNode(d) for d in _DATATYPES)
 _NO_BOX = (math.nan,) * 4
-_FORMAT = 1  # version of the saved file
+_FORMAT = 2  # version of the saved file
 
 
 def _locked(method):
@@ -104,13 +107,14 @@ class SpatialIndex:
         return self._answer(np.flatnonzero(self._alive))
 
     @_locked
-    def add(self, literals: Iterable[Literal], shapes: Sequence | None = None) -> None:
+    def add(self, literals: Iterable[Literal] | Staged, shapes: Sequence | None = None) -> None:
         """Index geometry literals (others, and ones already indexed, are ignored).
 
         ``shapes``: shapes already parsed, position by position (see :func:`stage`). The literals
-        are parsed when the index is next used, so a load pays nothing here.
+        are parsed when the index is next used, so a load pays nothing here. ``literals`` may also
+        be staged already (:func:`stage` on a load's check thread).
         """
-        self._raw.append((literals if isinstance(literals, list) else list(literals), shapes))
+        self._raw.append((literals if isinstance(literals, (list, Staged)) else list(literals), shapes))
 
     def _commit(self, staged: "Staged") -> None:
         fresh, next_row, n = [], len(self._values) + self._pending_rows, len(self._alive)
@@ -155,40 +159,66 @@ class SpatialIndex:
 
     @_locked
     def save(self, path: Path) -> None:
-        """Write the index to ``path`` (shapes as WKB, envelopes, lexical forms)."""
+        """Write the index to ``path``: plain numpy arrays in one uncompressed ``.npz``, no pickle.
+
+        Lexical forms joined into one UTF-8 buffer, datatypes and CRSs as codes into small tables,
+        shapes as ragged coordinate arrays per geometry type (WKB for the rest), CRS84 envelopes,
+        and which rows still await the check after an untracked removal. Written to a temporary
+        file and renamed, so ``path`` is whole or absent.
+        """
         self._compile()
         rows = np.flatnonzero(self._alive)
-        state = {
-            "unverified": self._verified[rows] < self._generation,  # checked after reopening
-            "format": _FORMAT,
-            "values": [self._values[r] for r in rows],
-            "datatypes": [self._datatypes[r] for r in rows],
-            "crs": [self._crs[r] for r in rows],
-            "wkb": shapely.to_wkb(self._shapes[rows], output_dimension=4, include_srid=False),
+        values, datatypes, crs = self._values, self._datatypes, self._crs
+        if len(rows) < len(self._alive):  # without the removed rows
+            values, datatypes, crs = ([column[r] for r in rows] for column in (values, datatypes, crs))
+        arrays = {
+            "format": np.array(_FORMAT),
             "boxes": self._boxes[rows],
+            "unverified": self._verified[rows] < self._generation,
+            **_pack_strings("values", values),
+            **_pack_codes("datatypes", datatypes),
+            **_pack_codes("crs", crs),
+            **_pack_shapes(self._shapes[rows]),
         }
         partial = path.with_name(path.name + ".partial")
         with partial.open("wb") as out:
-            pickle.dump(state, out, protocol=pickle.HIGHEST_PROTOCOL)
+            np.savez(out, **arrays)
         partial.replace(path)
 
     @classmethod
     def open(cls, path: Path, exists: Callable[[Literal], bool] | None = None) -> "SpatialIndex":
-        """An index saved by :meth:`save`."""
-        with path.open("rb") as stream:
-            state = pickle.load(stream)
-        if state.get("format") != _FORMAT:
-            raise GeoKGError(f"{path} was written by another version of the spatial index.")
+        """An index saved by :meth:`save` (GeoKGError if the file is not one); ready for selections:
+        the shapes and the tree are rebuilt from arrays on a second thread while the lexical forms
+        are decoded on this one (GEOS releases the GIL)."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if data["format"].item() != _FORMAT:
+                    raise GeoKGError(f"{path} was written by another version of the spatial index.")
+                arrays = {name: data[name] for name in data.files}
+            boxes = arrays["boxes"]
+            n = len(boxes)
+            crs = _unpack_codes(arrays, "crs", n)
+            with ThreadPoolExecutor(max_workers=1) as worker, _gc_paused():
+                shaped = worker.submit(_unpack_shapes_and_tree, arrays, crs, boxes)
+                values = _unpack_strings(arrays, "values", n)
+                datatypes = _unpack_codes(arrays, "datatypes", n)
+                row = dict(zip(zip(values, datatypes), range(n)))
+                shapes, tree = shaped.result()
+            if not len(values) == len(datatypes) == len(row) == len(arrays["unverified"]) == n or boxes.shape != (n, 4):
+                raise ValueError("its columns do not match")
+            if shapely.is_missing(shapes).any():
+                raise ValueError("some shapes are missing")
+        except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError, zipfile.BadZipFile, shapely.errors.GEOSException) as error:
+            raise GeoKGError(f"{path} is not a saved spatial index: {error}") from None
         index = cls(exists)
-        n = len(state["values"])
-        index._values, index._datatypes, index._crs = state["values"], state["datatypes"], state["crs"]
-        index._row = dict(zip(zip(index._values, index._datatypes), range(n)))
-        index._crs_seen = set(index._crs)
-        index._shapes = shapely.from_wkb(state["wkb"])
-        index._boxes = state["boxes"]
+        index._values, index._datatypes, index._crs, index._row = values, datatypes, crs, row
+        index._crs_seen = set(crs)
+        index._shapes, index._boxes = shapes, boxes
         index._alive = np.ones(n, dtype=bool)
         index._generation = 1
-        index._verified = np.where(state["unverified"], 0, 1).astype(np.int64)
+        index._verified = np.where(arrays["unverified"], 0, 1).astype(np.int64)
+        if tree is not None:
+            index._main, index._main_rows = (tree, np.arange(n)), n
         return index
 
     # --- selections --------------------------------------------------------------------------
@@ -252,20 +282,40 @@ class SpatialIndex:
         """Pairs ``(a, b)`` with ``relation(a, b)``, ``a`` from ``left`` and ``b`` from ``right``
         (each the whole index when None): the right side's tree queried with the left envelopes.
         """
+        a, b, i, j = self.join_positions(relation, left, right, pattern=pattern)
+        return [(a.literal(x), b.literal(y)) for x, y in zip(i, j)]
+
+    @_locked
+    def join_positions(
+        self,
+        relation: str,
+        left: Sequence[Literal] | None = None,
+        right: Sequence[Literal] | None = None,
+        *,
+        pattern: str | None = None,
+    ) -> tuple["Staged", "Staged", np.ndarray, np.ndarray]:
+        """:meth:`join` as the two sides' tables and the positions of each pair in them (the
+        planner writes each literal once, whatever the number of pairs it is in)."""
         test = _relation(relation, pattern)
         a, b = self._table(left), self._table(right)
         if _implies_intersection(relation, pattern):
             i, j = _tree_of(b).query(_tree_geometries(a))
+            # empty geometries are in no tree, but two of them are equal (sfEquals)
+            empty_a, empty_b = np.flatnonzero(shapely.is_empty(a.shapes)), np.flatnonzero(shapely.is_empty(b.shapes))
+            if len(empty_a) and len(empty_b):
+                more_i, more_j = (x.ravel() for x in np.meshgrid(empty_a, empty_b, indexing="ij"))
+                i, j = np.concatenate([i, more_i]), np.concatenate([j, more_j])
         else:
             i, j = (x.ravel() for x in np.meshgrid(np.arange(len(a)), np.arange(len(b)), indexing="ij"))
         keep = np.zeros(len(i), dtype=bool)
         for (crs_a, crs_b), where in _pair_groups(a.crs, b.crs, i, j):
+            first = a.shapes[i[where]]
             if crs_a == crs_b:
-                keep[where] = test(a.shapes[i[where]], b.shapes[j[where]])
+                keep[where] = _in_parallel(test, first, b.shapes[j[where]])
             else:
                 moved = [_reprojected(b.values[k], b.datatypes[k], crs_a) for k in j[where]]
-                keep[where] = test(a.shapes[i[where]], np.array(moved, dtype=object))
-        return [(a.literal(x), b.literal(y)) for x, y in zip(i[keep], j[keep])]
+                keep[where] = test(first, np.array(moved, dtype=object))
+        return a, b, i[keep], j[keep]
 
     @_locked
     def join_within_distance(
@@ -301,13 +351,176 @@ class SpatialIndex:
                 answer.append((a.literal(x), b.literal(y)))
         return answer
 
+    # --- nearest neighbours ------------------------------------------------------------------
+
+    @_locked
+    def nearest(
+        self,
+        query: Geom | Literal,
+        k: int,
+        *,
+        max_distance: float | None = None,
+        unit_iri: str = METRE.iri,
+        inclusive: bool = True,
+        among: Sequence[Literal] | None = None,
+    ) -> list[tuple[Literal, float]]:
+        """The k indexed literals nearest to ``query`` by ``geof:distance(g, query, unit)``, nearest first,
+        with their distances; only those within ``max_distance`` (``<=``, or ``<`` if not inclusive) when
+        given; ``among``: only these literals (e.g. those a query's thematic patterns allow) count.
+
+        Equal distances are ordered by lexical form, then datatype IRI. Empty geometries and literals
+        whose distance fails (an angular unit on a projected CRS) never answer. ``among`` literals count
+        as given, each once, indexed or not (unreadable ones are left out), like the sides of :meth:`join`.
+
+        How: k rows found near the query (growing windows of the trees) bound the k-th distance; only
+        the rows within that bound (the candidates of :meth:`within_distance`) are measured.
+
+        >>> from pyoxigraph import Literal, NamedNode
+        >>> wkt = NamedNode("http://www.opengis.net/ont/geosparql#wktLiteral")
+        >>> index = SpatialIndex()
+        >>> index.add([Literal(f"POINT({x} 0)", datatype=wkt) for x in range(5)])
+        >>> [(l.value, round(d)) for l, d in index.nearest(Literal("POINT(2.1 0)", datatype=wkt), 2)]
+        [('POINT(2 0)', 11132), ('POINT(3 0)', 100188)]
+        """
+        u = unit(unit_iri)
+        query, query_literal = _query_of(query)
+        limit = math.inf if max_distance is None else float(max_distance)
+        self._compile()
+        if k <= 0 or query.shape.is_empty or not limit >= 0:
+            return []
+        target = _envelope(query.shape, query.crs)
+        latitude = min(89.0, abs(target[1] + target[3]) / 2)
+        scale = 1.0 if u.kind == "angular" else max(0.01, math.cos(math.radians(latitude)))  # a degree of longitude in ones of latitude
+        if among is None:
+            table = Staged(self._values, self._datatypes, self._crs, self._shapes, self._boxes)
+            near, verify = functools.partial(self._near_rows, target, scale), self._verify
+            within = functools.partial(self._rows_within, query, u)
+        else:
+            table = self._among(among)
+            near, verify = functools.partial(self._nearest_boxes, table.boxes, target, scale), self._as_given
+            within = functools.partial(self._positions_within, table, query, u)
+        known: dict[int, float | None] = {}
+        measure = functools.partial(self._measure, table, query_literal, NamedNode(u.iri), known)
+        measure(within(min(limit, self._kth_distance(k, near, verify, measure))))
+        ranked = sorted(
+            (d, table.values[p], table.datatypes[p], p)
+            for p, d in known.items()
+            if d is not None and (d <= limit if inclusive else d < limit)
+        )
+        answer = verify(np.array([p for *_, p in ranked], dtype=np.int64))[:k]
+        return [(table.literal(p), known[p]) for p in answer.tolist()]
+
+    def _near_rows(self, target: tuple, scale: float, m: int) -> np.ndarray:
+        """About the ``m`` live rows nearest to the CRS84 box ``target`` (all if fewer), for a first bound:
+        rows of a window of the trees grown until it holds ``m``, the nearest by :meth:`_nearest_boxes`."""
+        trees = self._trees()
+        seed = shapely.envelope(shapely.multipoints([target[:2], target[2:]]))
+        nearest = [tree.query_nearest(seed, return_distance=True)[1] for tree, _ in trees]
+        radius = min((float(d.min()) for d in nearest if len(d)), default=math.inf) * scale
+        if math.isinf(radius):
+            return np.empty(0, dtype=np.int64)  # no row with a shape
+        radius = max(radius, 1e-7)
+        while True:
+            west, east = target[0] - radius / scale, target[2] + radius / scale
+            window = shapely.box(west, target[1] - radius, east, target[3] + radius)
+            found = np.concatenate([rows[tree.query(window)] for tree, rows in trees])
+            found = found[self._alive[found]]
+            if len(found) >= m or radius > 360:
+                return found[self._nearest_boxes(self._boxes[found], target, scale, m)]
+            radius *= 2
+
+    def _rows_within(self, query: Geom, u, bound: float) -> np.ndarray:
+        """Live rows that may be within ``bound`` of ``query`` (all live rows when unbounded)."""
+        return np.flatnonzero(self._alive) if math.isinf(bound) else self._distance_candidates(query, bound, u)
+
+    def _among(self, literals: Sequence[Literal]) -> Staged:
+        """Given literals, each once: indexed ones from the index, the others parsed (unreadable: left out)."""
+        rows, others, row_of = [], {}, self._row
+        for literal in literals:
+            if type(literal) is Literal:
+                key = (literal.value, literal.datatype.value)
+                row = row_of.get(key)
+                if row is None:
+                    others[key] = literal
+                else:
+                    rows.append(row)
+        rows = np.unique(np.array(rows, dtype=np.int64))
+        extra = stage(list(others.values()))
+        return Staged(
+            [self._values[r] for r in rows] + extra.values,
+            [self._datatypes[r] for r in rows] + extra.datatypes,
+            [self._crs[r] for r in rows] + extra.crs,
+            np.concatenate([self._shapes[rows], extra.shapes]),
+            np.concatenate([self._boxes[rows], np.reshape(extra.boxes, (-1, 4))]),
+        )
+
+    @staticmethod
+    def _kth_distance(k: int, near: Callable, verify: Callable, measure: Callable) -> float:
+        """An upper bound of the k-th nearest distance: the k-th one among rows guessed near (inf if too few)."""
+        m = k
+        while True:
+            guess = near(m)
+            found = sorted(d for d in measure(verify(guess)) if d is not None)
+            if len(found) >= k:
+                return found[k - 1]
+            if len(guess) < m:  # every row was guessed
+                return math.inf
+            m *= 4  # some were gone from the store, empty or failing
+
+    @staticmethod
+    def _measure(table: Staged, query: Literal, unit_term: NamedNode, known: dict, positions: Iterable) -> list:
+        """``geof:distance(g, query, unit)`` at each position, each measured once (None: unbound, failing)."""
+        for p in positions:
+            p = int(p)
+            if p in known:
+                continue
+            known[p] = None
+            if not table.shapes[p].is_empty:
+                try:
+                    value = measurement.distance(table.literal(p), query, unit_term)
+                except GeoKGError:
+                    continue
+                if value is not None and not math.isnan(float(value.value)):
+                    known[p] = float(value.value)
+        return [known[int(p)] for p in positions]
+
+    @staticmethod
+    def _nearest_boxes(boxes: np.ndarray, target: tuple, scale: float, m: int) -> np.ndarray:
+        """Positions of the ``m`` boxes nearest to the box ``target`` (planar, longitudes times ``scale``);
+        boxless (empty) ones never."""
+        dx = np.maximum(0.0, np.maximum(boxes[:, 0] - target[2], target[0] - boxes[:, 2])) * scale
+        dy = np.maximum(0.0, np.maximum(boxes[:, 1] - target[3], target[1] - boxes[:, 3]))
+        gaps = np.hypot(dx, dy)
+        positions = np.flatnonzero(~np.isnan(gaps))
+        if len(positions) > m:
+            positions = positions[np.argpartition(gaps[positions], m - 1)[:m]]
+        return positions
+
+    @staticmethod
+    def _positions_within(table: Staged, query: Geom, u, bound: float) -> np.ndarray:
+        """Positions of ``table`` that may be within ``bound`` of ``query``, as :meth:`_distance_candidates`."""
+        every = np.arange(len(table))
+        box = None if math.isinf(bound) else _grown(_envelope(query.shape, query.crs), query.crs, bound, u)
+        if box is None:
+            return every
+        b = table.boxes
+        hit = (b[:, 0] <= box[2]) & (b[:, 2] >= box[0]) & (b[:, 1] <= box[3]) & (b[:, 3] >= box[1])
+        unbounded = {crs: _unbounded(crs, u) for crs in set(table.crs)}
+        return every[hit | np.array([unbounded[c] for c in table.crs], dtype=bool)]
+
+    @staticmethod
+    def _as_given(positions: np.ndarray) -> np.ndarray:
+        """``among`` literals are not checked against the store (the caller found them there)."""
+        return positions
+
     # --- internals ---------------------------------------------------------------------------
 
     def _compile(self) -> None:
         """Move added rows into the arrays; the trees are rebuilt lazily (see ``_trees``)."""
         raw, self._raw = self._raw, []
-        for literals, shapes in raw:
-            self._commit(stage(literals, shapes))
+        with _gc_paused():
+            for literals, shapes in raw:
+                self._commit(literals if isinstance(literals, Staged) else stage(literals, shapes))
         if not self._pending:
             return
         pending, self._pending, self._pending_rows = self._pending, [], 0
@@ -387,8 +600,7 @@ class SpatialIndex:
                 self._shapes[rows],
                 self._boxes[rows],
             )
-        staged = stage(literals, strict=True)
-        return Staged(staged.values, staged.datatypes, staged.crs, staged.shapes, staged.boxes)
+        return self._among(literals)
 
 
 # --- parsing and envelopes -----------------------------------------------------------------------
@@ -517,9 +729,10 @@ def _boxes_to_geometries(boxes: np.ndarray) -> np.ndarray:
 
 def _tree_geometries(table) -> np.ndarray:
     """What goes into a tree: CRS84 shapes themselves, other CRSs by their CRS84 envelope."""
-    crs84 = np.array([c == CRS84 for c in table.crs], dtype=bool)
-    geometries = _boxes_to_geometries(np.asarray(table.boxes, dtype=float).reshape(-1, 4)).astype(object)
-    geometries[crs84] = table.shapes[crs84]
+    others = np.array([c != CRS84 for c in table.crs], dtype=bool)
+    geometries = np.array(table.shapes, dtype=object)  # a copy; boxes made only where needed (1.4 s at 1e6)
+    if others.any():
+        geometries[others] = _boxes_to_geometries(np.asarray(table.boxes, dtype=float).reshape(-1, 4)[others])
     return geometries
 
 
@@ -530,6 +743,110 @@ def _tree_of(table) -> shapely.STRtree:
 def _tree_over(index: SpatialIndex, rows: np.ndarray) -> tuple[shapely.STRtree, np.ndarray]:
     table = Staged(None, None, [index._crs[r] for r in rows], index._shapes[rows], index._boxes[rows])
     return shapely.STRtree(_tree_geometries(table)), rows
+
+
+# --- the saved file (SpatialIndex.save / open) ---------------------------------------------------
+
+
+@contextmanager
+def _gc_paused():
+    """Making a million strings and tuples sets off full garbage collections, each walking every
+    object alive (a third of the time of opening a large index), for objects that hold no cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_RAGGED_TYPES = (0, 1, 3, 4, 5, 6)  # shapely type ids with ragged arrays: (multi)points, lines, polygons
+_LINEARRING = 2
+
+
+def _pack_strings(name: str, values: Sequence[str]) -> dict[str, np.ndarray]:
+    """Strings as one UTF-8 buffer, NUL-separated (end offsets instead if a string holds a NUL)."""
+    text = "\0".join(values)
+    if text.count("\0") == max(len(values) - 1, 0):
+        return {name: np.frombuffer(text.encode(), dtype=np.uint8)}
+    ends = np.cumsum(np.fromiter(map(len, values), dtype=np.int64, count=len(values)))
+    return {name: np.frombuffer("".join(values).encode(), dtype=np.uint8), name + "_ends": ends}
+
+
+def _unpack_strings(arrays: dict, name: str, n: int) -> list[str]:
+    text = str(arrays[name].data, "utf-8")
+    if name + "_ends" in arrays:
+        ends = arrays[name + "_ends"].tolist()
+        return [text[start:end] for start, end in zip([0, *ends[:-1]], ends)]
+    return text.split("\0") if n else []
+
+
+def _pack_codes(name: str, values: Sequence[str]) -> dict[str, np.ndarray]:
+    """Strings from a small set (datatypes, CRSs) as codes into a table of them."""
+    table = list(dict.fromkeys(values))
+    code = {value: position for position, value in enumerate(table)}
+    codes = np.fromiter(map(code.__getitem__, values), dtype=np.int32, count=len(values))
+    return {name: codes, **_pack_strings(name + "_table", table)}
+
+
+def _unpack_codes(arrays: dict, name: str, n: int) -> list[str]:
+    codes = arrays[name]
+    table = _unpack_strings(arrays, name + "_table", int(codes.max()) + 1 if n else 0)
+    return np.array(table, dtype=object)[codes].tolist()
+
+
+def _pack_shapes(shapes: np.ndarray) -> dict[str, np.ndarray]:
+    """Shapes as shapely's ragged arrays (coordinates and offsets), one group per geometry type and
+    dimension; collections, measured shapes and LinearRings (which WKB makes LineStrings) as WKB."""
+    types = shapely.get_type_id(shapes)
+    ragged = np.isin(types, _RAGGED_TYPES) & ~shapely.has_m(shapes)
+    groups = types * 2 + shapely.has_z(shapes)
+    arrays = {}
+    for group in np.unique(groups[ragged]).tolist():
+        rows = np.flatnonzero(ragged & (groups == group))
+        coords, offsets = _ragged(shapes[rows], group // 2, bool(group % 2))
+        arrays[f"ragged{group}_rows"], arrays[f"ragged{group}_coords"] = rows, coords
+        for level, offset in enumerate(offsets or ()):
+            arrays[f"ragged{group}_offsets{level}"] = offset
+    rest = np.flatnonzero(~ragged)
+    blobs = shapely.to_wkb(shapes[rest], output_dimension=4, flavor="iso")
+    ends = np.cumsum(np.fromiter(map(len, blobs), dtype=np.int64, count=len(blobs)))
+    arrays.update(wkb_rows=rest, wkb=np.frombuffer(b"".join(blobs), dtype=np.uint8), wkb_ends=ends)
+    arrays["rings"] = np.flatnonzero(types == _LINEARRING)
+    return arrays
+
+
+def _ragged(shapes: np.ndarray, type_id: int, include_z: bool) -> tuple[np.ndarray, tuple | None]:
+    """``shapely.to_ragged_array``'s coordinates and offsets, faster for polygons without holes
+    (the usual case), where it need not make a geometry per ring."""
+    if type_id == 3 and not shapely.get_num_interior_rings(shapes).any():
+        counts = shapely.get_num_coordinates(shapes)
+        rings = counts > 0  # an empty polygon has no ring
+        offsets = (np.concatenate([[0], np.cumsum(counts[rings])]), np.concatenate([[0], np.cumsum(rings)]))
+        return shapely.get_coordinates(shapes, include_z=include_z), offsets
+    return shapely.to_ragged_array(shapes, include_z=include_z)[1:]
+
+
+def _unpack_shapes_and_tree(arrays: dict, crs: list[str], boxes: np.ndarray) -> tuple[np.ndarray, shapely.STRtree | None]:
+    """The shapes from :func:`_pack_shapes`'s arrays, and the tree over them (``open``'s second thread)."""
+    shapes = np.empty(len(boxes), dtype=object)
+    for name in arrays:
+        if name.startswith("ragged") and name.endswith("_rows"):
+            group = name.removeprefix("ragged").removesuffix("_rows")
+            offsets = []
+            while f"ragged{group}_offsets{len(offsets)}" in arrays:
+                offsets.append(arrays[f"ragged{group}_offsets{len(offsets)}"])
+            kind = shapely.GeometryType(int(group) // 2)
+            shapes[arrays[name]] = shapely.from_ragged_array(kind, arrays[f"ragged{group}_coords"], tuple(offsets) or None)
+    blob, ends = arrays["wkb"].tobytes(), arrays["wkb_ends"].tolist()
+    shapes[arrays["wkb_rows"]] = shapely.from_wkb([blob[start:end] for start, end in zip([0, *ends[:-1]], ends)])
+    for row in arrays["rings"].tolist():
+        line = shapes[row]
+        coords = shapely.get_coordinates(line, include_z=shapely.has_z(line))
+        shapes[row] = shapely.linearrings(coords) if len(coords) else shapely.from_wkt("LINEARRING EMPTY")
+    tree = shapely.STRtree(_tree_geometries(Staged(None, None, crs, shapes, boxes))) if len(boxes) else None
+    return shapes, tree
 
 
 # --- exact tests ---------------------------------------------------------------------------------
@@ -549,6 +866,17 @@ def _relation(name: str, pattern: str | None) -> Callable:
         text = PATTERNS[name]
         return lambda a, b: np.asarray(shapely.relate_pattern(a, b, text), dtype=bool)
     raise InvalidGeometry(f"Got relation={name!r}; must be one of {sorted(RELATIONS)}.")
+
+
+def _in_parallel(test: Callable, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A vectorised shapely test over many pairs, in halves on two threads (GEOS releases the GIL)."""
+    if len(a) < 20_000:
+        return test(a, b)
+    half = len(a) // 2
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(test, a[:half], b[:half])
+        second = test(a[half:], b[half:])
+        return np.concatenate([first.result(), second])
 
 
 def _implies_intersection(name: str, pattern: str | None) -> bool:

@@ -223,10 +223,12 @@ def _show_term(term) -> str:
 # --- checking whole files --------------------------------------------------------------------
 
 
-def check_literals(literals: Sequence[Literal]) -> list[tuple[int, str]]:
+def check_literals(literals: Sequence[Literal], shapes: list | None = None) -> list[tuple[int, str]]:
     """(index, message) for every geometry literal that cannot be read; vectorised for WKT.
 
-    DGGS literals are not checked: they may be stored, only the functions refuse them.
+    DGGS literals are not checked: they may be stored, only the functions refuse them. With a
+    ``shapes`` list, it gets the shapes parsed on the way (as ``parse_literal`` would give them
+    for WKT without a CRS IRI, None for the others), so the spatial index need not parse again.
 
     >>> check_literals([Literal("POINT(1 2)", datatype=WKT_DATATYPE), Literal("POINT(1", datatype=WKT_DATATYPE)])[0][0]
     1
@@ -245,13 +247,15 @@ def check_literals(literals: Sequence[Literal]) -> list[tuple[int, str]]:
                 parse_literal(literal.value, datatype)
             except GeoKGError as error:
                 problems.append((index, error.message))
+    if shapes is not None:
+        shapes[:] = [None] * len(literals)
     if wkt_texts:
-        problems.extend(_check_wkt(wkt_indices, wkt_texts))
+        problems.extend(_check_wkt(wkt_indices, wkt_texts, shapes))
     problems.sort()
     return problems
 
 
-def _check_wkt(indices: list[int], texts: list[str]) -> list[tuple[int, str]]:
+def _check_wkt(indices: list[int], texts: list[str], parsed: list | None = None) -> list[tuple[int, str]]:
     problems = []
     bodies = np.empty(len(texts), dtype=object)
     crs_of_position: dict[str, list[int]] = {}
@@ -301,6 +305,10 @@ def _check_wkt(indices: list[int], texts: list[str]) -> list[tuple[int, str]]:
         except GeoKGError as error:
             message = error.message
         problems.append((indices[position], message))
+    if parsed is not None:
+        for position in np.flatnonzero(~bad):
+            if texts[position][:1].isalpha():
+                parsed[indices[position]] = shapes[position]
     return problems
 
 

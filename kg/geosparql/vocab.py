@@ -20,7 +20,11 @@ GEOMETRY_DATATYPES = (WKT_LITERAL, GEOJSON_LITERAL, GML_LITERAL, KML_LITERAL, DG
 # Properties whose objects are geometry serialisations; the loader validates their literals.
 SERIALISATION_PROPERTIES = (GEO + "asWKT", GEO + "asGeoJSON", GEO + "asGML", GEO + "asKML", GEO + "asDGGS")
 
+# Our SPARQL extension functions (eekg:nearest; docs/geosparql.md).
+EEKG = "https://w3id.org/eekg/sparql#"
+
 PREFIXES = {
+    "eekg": EEKG,
     "geo": GEO,
     "geof": GEOF,
     "sf": SF,

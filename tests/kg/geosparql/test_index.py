@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg.embedded import EmbeddedStore
-from kg.errors import InvalidGeometry, LoadError
+from kg.errors import GeoKGError, InvalidGeometry, LoadError
 from kg.geosparql.index import RELATIONS, SpatialIndex
 from kg.geosparql.literals import geometry_of
 from kg.geosparql.registry import FUNCTIONS
@@ -156,3 +156,126 @@ def in_step(store: EmbeddedStore) -> set:
 
 def nt(subject: str, text: str) -> str:
     return f'<http://ex.org/{subject}> <{GEO}asWKT> "{text}"^^<{WKT_LITERAL}> .\n'
+
+
+# --- nearest neighbours --------------------------------------------------------------------
+
+
+def ranked(candidates, query, unit=METRE) -> list[tuple[float, str, str]]:
+    """Brute force: (geof:distance(g, query, unit), lexical form, datatype) of each candidate once, sorted;
+    unbound (empty) and failing ones left out."""
+    out = []
+    for candidate in dict.fromkeys(candidates):
+        try:
+            d = FUNCTIONS[GEOF + "distance"](candidate, query, unit)
+        except GeoKGError:
+            continue
+        if d is not None:
+            out.append((float(d.value), candidate.value, candidate.datatype.value))
+    return sorted(out)
+
+
+def first(rows, k: int, max_distance: float | None = None, inclusive: bool = True) -> list:
+    if max_distance is not None:
+        rows = [r for r in rows if (r[0] <= max_distance if inclusive else r[0] < max_distance)]
+    return rows[: max(k, 0)]
+
+
+def answered(pairs) -> list[tuple[float, str, str]]:
+    return [(d, literal.value, literal.datatype.value) for literal, d in pairs]
+
+
+@pytest.mark.parametrize("max_distance", [None, 0.0, 40_000.0, 150_000.0])
+def test_nearest_equals_brute_force(data, max_distance):
+    index, stored, queries = data
+    for query in queries:
+        want = ranked(stored, query)
+        for k in (0, 1, 2, 5, 17, 60, 500):  # 500: more than the index holds
+            for inclusive in (True, False):
+                got = index.nearest(query, k, max_distance=max_distance, inclusive=inclusive)
+                assert answered(got) == first(want, k, max_distance, inclusive), (query.value, k, inclusive)
+
+
+def test_nearest_in_degrees_leaves_out_projected_rows(data):
+    index, stored, queries = data
+    for query in queries[:4]:
+        want = ranked(stored, query, DEGREE)  # rows in projected CRSs fail: left out
+        for k, max_distance in ((1, None), (8, None), (30, 0.6), (500, None)):
+            got = index.nearest(query, k, max_distance=max_distance, unit_iri=DEGREE.value)
+            assert answered(got) == first(want, k, max_distance), (query.value, k)
+
+
+def test_nearest_among_given_literals(data):
+    index, stored, queries = data
+    rng = random.Random(9)
+    junk = [ox.Literal("POINT(1 1)"), wkt("POINT(1"), ox.NamedNode("http://ex.org/a"), wkt("POINT EMPTY")]
+    for query in queries[:5]:
+        among = rng.sample(stored, 40) + queries[5:] + junk  # queries[5:] are not indexed
+        among += among[:10]  # each literal counts once
+        want = ranked(among, query)
+        for k, max_distance in ((1, None), (6, None), (25, 80_000.0), (100, None)):
+            got = index.nearest(query, k, max_distance=max_distance, among=among)
+            assert answered(got) == first(want, k, max_distance), (query.value, k)
+    assert index.nearest(queries[0], 3, among=[]) == []
+
+
+def test_nearest_breaks_ties_by_lexical_form_then_datatype():
+    point = wkt("POINT(1 1)")
+    ties = [point, wkt("POINT (1 1)"), wkt("POINT(1.0 1.0)"), wkt("<http://www.opengis.net/def/crs/OGC/1.3/CRS84> POINT(1 1)"),
+            FUNCTIONS[GEOF + "asGeoJSON"](point)]
+    stored = [wkt("POINT(2 2)"), *ties, wkt("POINT(0 0)")]
+    index = SpatialIndex()
+    index.add(stored)
+    query = wkt("POINT(3 3)")
+    got = answered(index.nearest(query, 4))
+    assert got == ranked(stored, query)[:4]
+    assert got[0][1] == "POINT(2 2)"
+    assert len({d for d, *_ in got[1:]}) == 1 and got[1:] == sorted(got[1:])
+    assert answered(index.nearest(query, 3, among=ties)) == sorted(ranked(ties, query))[:3]
+
+
+def test_nearest_of_nothing():
+    query = wkt("POINT(1 1)")
+    assert SpatialIndex().nearest(query, 3) == []
+    index = SpatialIndex()
+    index.add([wkt("POINT EMPTY"), wkt("POLYGON EMPTY")])
+    assert index.nearest(query, 3) == []
+    index.add([query])
+    assert answered(index.nearest(query, 3)) == [(0.0, "POINT(1 1)", WKT_LITERAL)]
+    assert index.nearest(wkt("POINT EMPTY"), 3) == [] and index.nearest(query, 0) == [] and index.nearest(query, -1) == []
+    assert index.nearest(query, 3, max_distance=-1.0) == [] and index.nearest(query, 3, max_distance=0.0, inclusive=False) == []
+    assert index.nearest(geometry_of(query), 1) == index.nearest(query, 1)
+
+
+def test_nearest_over_many_points_equals_brute_force():
+    """Points all over the globe, in a main and a delta tree: near the poles and across the antimeridian."""
+    rng = random.Random(12)
+    points = [wkt(f"POINT({rng.uniform(-180, 180):.4f} {rng.uniform(-90, 90):.4f})") for _ in range(3000)]
+    points += [wkt(f"POINT({x}.5 {y}.5)") for x in range(3) for y in range(3)] * 2  # duplicates answer once
+    index = SpatialIndex()
+    index.add(points[:2400])
+    index.nearest(wkt("POINT(0 0)"), 1)
+    index.add(points[2400:])
+    queries = ["POINT(179.95 0.1)", "POINT(-179.99 -10)", "POINT(0 89.9)", "POINT(10 -89.5)", "POINT(1.5 1.5)",
+               *(f"POINT({rng.uniform(-180, 180)} {rng.uniform(-90, 90)})" for _ in range(6))]
+    for query in map(wkt, queries):
+        want = ranked(points, query)
+        for k, max_distance in ((1, None), (7, None), (40, None), (40, 600_000.0), (3, 1.0)):
+            got = index.nearest(query, k, max_distance=max_distance)
+            assert answered(got) == first(want, k, max_distance), (query.value, k, max_distance)
+        among = points[::5]
+        assert answered(index.nearest(query, 12, among=among)) == first(ranked(among, query), 12)
+
+
+def test_nearest_answers_only_literals_the_store_holds():
+    rng = random.Random(13)
+    points = [wkt(f"POINT({rng.uniform(0, 1):.4f} {rng.uniform(0, 1):.4f})") for _ in range(300)]
+    gone = set(points[::3])
+    index = SpatialIndex(exists=lambda literal: literal not in gone)
+    index.add(points)
+    query = wkt("POINT(0.5 0.5)")
+    index.nearest(query, 1)
+    index.may_have_removed()
+    want = ranked([p for p in points if p not in gone], query)
+    for k in (1, 5, 50, 400):
+        assert answered(index.nearest(query, k)) == first(want, k)

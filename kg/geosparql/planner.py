@@ -1,0 +1,511 @@
+"""The spatial query planner: spatial selections and joins answered with the spatial index.
+
+pyoxigraph evaluates a ``FILTER(geof:sfIntersects(?g, ...))`` by calling the function on every
+row, and a spatial join as a nested loop. The planner finds, in each group graph pattern, the
+filter conjuncts it can answer from the index (:class:`~kg.geosparql.index.SpatialIndex`), computes
+their answers there, and hands them back to pyoxigraph in the query text:
+
+- a **selection** ``geof:sfX(?g, CONST)`` (any topology function, ``geof:relate``, the constant on
+  either side), ``geof:distance(?g, CONST, unit) < d`` (``<=``, ``>``, ``>=`` mirrored), or
+  ``eekg:nearest(?g, CONST, k [, d, unit])``: the conjunct becomes ``true`` and the group gets
+  ``VALUES ?g { ...the literals... }``; above ``VALUES_LIMIT`` literals, the conjunct becomes a
+  membership test instead (one set lookup per row, no geometry work);
+- a **join** ``geof:sfX(?a, ?b)`` or ``geof:distance(?a, ?b, unit) < d``: the index joins the two
+  sides (each restricted first by the thematic triple patterns connected to it, read with a
+  ``SELECT DISTINCT`` on the store) and the group gets the pairs as keyed ``VALUES`` blocks in a
+  sub-select, which pyoxigraph hash-joins.
+
+A conjunct is planned only when its variables are bound by triple patterns of the same group:
+then every row binds them to terms of the store, the index holds every geometry literal of the
+store, and its answers are exact (the same shapely calls as the ``geof:`` functions), so the
+rewritten query has naive evaluation's answers. Anything else runs as written. The one
+difference: a planned filter is never applied to a term that is not a geometry literal, where naive
+evaluation stops the query with an error.
+
+``VALUES`` of up to 9,000 rows makes pyoxigraph start from them (its optimiser estimates a triple
+pattern with one bound term at 10,000 rows); larger hand-backs are wrapped in a sub-select, which
+it hash-joins (measured in docs/store.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyoxigraph import Literal, NamedNode
+
+from kg.errors import GeoKGError, UnsupportedFeature
+from kg.geosparql.index import RELATIONS, SpatialIndex
+from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Token, scan, tokenize
+from kg.geosparql.registry import FUNCTIONS
+from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
+
+VALUES_LIMIT = 9_000
+NEAREST = EEKG + "nearest"
+_MEMBER = "urn:eekg:planner:member:"
+_ESCAPES = {"\\\\": "\\", '\\"': '"', "\\'": "'", "\\n": "\n", "\\t": "\t", "\\r": "\r", "\\b": "\b", "\\f": "\f"}
+_NEEDS_ESCAPE = re.compile(r'["\\\n\r]')
+_NUMBER_TYPES = {XSD + "integer", XSD + "decimal", XSD + "double", XSD + "float", XSD + "int", XSD + "long"}
+
+
+class NotPlanned(Exception):
+    """A conjunct the planner does not answer; it stays in the query."""
+
+
+@dataclass
+class Planned:
+    """The query to run, extra custom functions it calls, and what was planned (for tests and logs)."""
+
+    sparql: str
+    functions: dict[NamedNode, Callable] = field(default_factory=lambda: {NamedNode(NEAREST): _unplanned_nearest})
+    steps: list[str] = field(default_factory=list)
+
+
+Select = Callable[[str], list]  # runs a SELECT on the store, returns the first column's terms
+
+
+def plan(sparql: str, index: SpatialIndex, select: Select) -> Planned:
+    """The query with its recognised spatial conjuncts answered from ``index`` (see module doc)."""
+    planned = Planned(sparql)
+    try:
+        query = scan(sparql)
+    except NotUnderstood:
+        return planned
+    if query.where is None:
+        return planned
+    planner = _Planner(query, index, select, planned)
+    edits: list[tuple[int, int, str]] = []
+    for group in query.where.walk():
+        edits.extend(planner.group(group))
+    text = sparql
+    for start, end, replacement in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        text = text[:start] + replacement + text[end:]
+    planned.sparql = text
+    return planned
+
+
+def _unplanned_nearest(*args):
+    raise UnsupportedFeature(
+        "eekg:nearest outside a planned FILTER",
+        hint="Use it as FILTER(eekg:nearest(?g, GEOMETRY, k)) (or a conjunct of one with &&) in a group "
+        "whose triple patterns bind ?g, e.g. { ?f geo:hasGeometry/geo:asWKT ?g FILTER(eekg:nearest(?g, ..., 5)) }.",
+    )
+
+
+# --- recognising conjuncts ---------------------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    function: str  # full IRI
+    args: list  # ("var", name) or a pyoxigraph term
+
+
+class _Planner:
+    def __init__(self, query: Query, index: SpatialIndex, select: Select, planned: Planned):
+        self.query, self.index, self.select, self.planned = query, index, select, planned
+        self.prefixes = {**PREFIXES, **query.prefixes}
+        self.sides: dict[tuple[str, ...], list] = {}
+        self.counter = 0
+        self.wrapped: set[int] = set()  # offsets of statements already moved into a side's sub-select
+        self.wrapped_sides: list[tuple[int, int, str]] = []
+
+    def group(self, group: Group) -> list[tuple[int, int, str]]:
+        edits = []
+        for clause in group.filters:
+            for start, end, tokens in _conjuncts(clause.expression):
+                try:
+                    replacement, addition = self.conjunct(tokens, group)
+                except NotPlanned:
+                    continue
+                except GeoKGError:
+                    continue  # naive evaluation reports it, with its usual message
+                edits.append((start, end, replacement))
+                if addition:
+                    edits.append((group.close, group.close, addition))
+                edits.extend(self.wrapped_sides)
+                self.wrapped_sides = []
+        return edits
+
+    def conjunct(self, tokens: list[Token], group: Group) -> tuple[str, str]:
+        """(replacement of the conjunct, text added at the end of the group)."""
+        comparison = _comparison(tokens)
+        call = self.call(comparison[0] if comparison else tokens)
+        variables = [a[1] for a in call.args if isinstance(a, tuple)]
+        if not variables or any(group.binding(v) is None for v in variables) or len(set(variables)) != len(variables):
+            raise NotPlanned
+        name = call.function.removeprefix(GEOF)
+        if call.function == NEAREST and not comparison:
+            return self.nearest(call, group)
+        if name == "distance" and comparison and call.function.startswith(GEOF):
+            return self.distance(call, comparison[1], comparison[2], group)
+        if comparison or not call.function.startswith(GEOF) or name not in RELATIONS:
+            raise NotPlanned
+        return self.relation(name, call, group)
+
+    def relation(self, name: str, call: _Call, group: Group) -> tuple[str, str]:
+        pattern = None
+        if name == "relate":
+            if len(call.args) != 3 or not _is_string(call.args[2]):
+                raise NotPlanned
+            pattern = call.args[2].value
+        elif len(call.args) != 2:
+            raise NotPlanned
+        first, second = call.args[:2]
+        if isinstance(first, tuple) and isinstance(second, tuple):
+            left, right = self.side(group, first[1], second[1]), self.side(group, second[1], first[1])
+            a, b, i, j = self.index.join_positions(name, left, right, pattern=pattern)
+            self.planned.steps.append(f"join {name}(?{first[1]}, ?{second[1]}): {len(i)} pairs")
+            return "(true)", self.pairs(first[1], second[1], _texts(a), _texts(b), i, j)
+        variable, constant, stored_first = (first[1], second, True) if isinstance(first, tuple) else (second[1], first, False)
+        literals = self.index.select(_geometry(constant), name, pattern=pattern, stored_first=stored_first)
+        self.planned.steps.append(f"selection {name} on ?{variable}: {len(literals)} literals")
+        return self.hand_back(variable, literals, group)
+
+    def distance(self, call: _Call, limit: float, inclusive: bool, group: Group) -> tuple[str, str]:
+        if len(call.args) != 3 or not isinstance(call.args[2], NamedNode):
+            raise NotPlanned
+        first, second, unit = call.args
+        if isinstance(first, tuple) and isinstance(second, tuple):
+            left, right = self.side(group, first[1], second[1]), self.side(group, second[1], first[1])
+            pairs = self.index.join_within_distance(limit, unit.value, left, right, inclusive=inclusive)
+            self.planned.steps.append(f"distance join (?{first[1]}, ?{second[1]}): {len(pairs)} pairs")
+            texts_a = sorted({_term_text(x) for x, _ in pairs})
+            texts_b = sorted({_term_text(y) for _, y in pairs})
+            at_a, at_b = {t: k for k, t in enumerate(texts_a)}, {t: k for k, t in enumerate(texts_b)}
+            i = np.array([at_a[_term_text(x)] for x, _ in pairs], dtype=np.int64)
+            j = np.array([at_b[_term_text(y)] for _, y in pairs], dtype=np.int64)
+            return "(true)", self.pairs(first[1], second[1], texts_a, texts_b, i, j)
+        variable, constant, stored_first = (first[1], second, True) if isinstance(first, tuple) else (second[1], first, False)
+        literals = self.index.within_distance(_geometry(constant), limit, unit.value, inclusive=inclusive, stored_first=stored_first)
+        self.planned.steps.append(f"distance selection on ?{variable}: {len(literals)} literals")
+        return self.hand_back(variable, literals, group)
+
+    def nearest(self, call: _Call, group: Group) -> tuple[str, str]:
+        args = call.args
+        if len(args) not in (3, 5) or not isinstance(args[0], tuple) or isinstance(args[1], tuple):
+            raise NotPlanned
+        k = _number(args[2])
+        if k != int(k):
+            raise NotPlanned
+        max_distance, unit_iri = (None, None) if len(args) == 3 else (_number(args[3]), args[4])
+        options = {} if unit_iri is None else {"max_distance": max_distance, "unit_iri": unit_iri.value}
+        variable = args[0][1]
+        among = self.side(group, variable)
+        found = self.index.nearest(_geometry(args[1]), int(k), among=among, **options)
+        self.planned.steps.append(f"nearest {int(k)} to ?{variable}: {len(found)} literals")
+        return "(true)", self.values(variable, [literal for literal, _ in found])
+
+    # --- handing answers back -----------------------------------------------------------------
+
+    def hand_back(self, variable: str, literals: list[Literal], group: Group) -> tuple[str, str]:
+        if len(literals) <= VALUES_LIMIT:
+            group = group.binding(variable)
+            chain = _chain(group.statements, variable)
+            if not _movable(group) or not chain or any(s.start in self.wrapped for s in chain):
+                return "(true)", self.values(variable, literals)
+            # The VALUES in a sub-select with the statements leading from ?g to its feature: it is
+            # evaluated from the VALUES, then hash-joined with the thematic patterns (a class, a
+            # tag), which pyoxigraph would otherwise scan first (2 s against 37 ms at 1e5).
+            self.wrap(chain, self.values(variable, literals))
+            return "(true)", ""
+        keys = frozenset((l.value, l.datatype.value) for l in literals)
+        self.counter += 1
+        member = NamedNode(f"{_MEMBER}{self.counter}")
+        self.planned.functions[member] = lambda term: Literal(
+            type(term) is Literal and (term.value, term.datatype.value) in keys
+        )
+        return f"(<{member.value}>(?{variable}))", ""
+
+    def values(self, variable: str, literals: list[Literal]) -> str:
+        return f"\nVALUES ?{variable} {{ {' '.join(map(_term_text, literals))} }}\n"
+
+    def pairs(self, a: str, b: str, texts_a: list[str], texts_b: list[str], i: np.ndarray, j: np.ndarray) -> str:
+        """Pairs (positions ``i``/``j`` into the two sides' literal texts) as integer key pairs and
+        two key -> literal tables, in a sub-select pyoxigraph hash-joins: each literal written once."""
+        self.counter += 1
+        ka, kb = f"?eekg_pair_{self.counter}_a", f"?eekg_pair_{self.counter}_b"
+        used_a, key_a = np.unique(i, return_inverse=True)
+        used_b, key_b = np.unique(j, return_inverse=True)
+        rows = " ".join(f"({x} {y})" for x, y in zip(key_a.tolist(), key_b.tolist()))
+        table_a = " ".join(f"({k} {texts_a[p]})" for k, p in enumerate(used_a.tolist()))
+        table_b = " ".join(f"({k} {texts_b[p]})" for k, p in enumerate(used_b.tolist()))
+        return (
+            f"\n{{ SELECT ?{a} ?{b} {{ {{ SELECT * {{ VALUES ({ka} {kb}) {{ {rows} }} }} }} "
+            f"{{ SELECT * {{ VALUES ({ka} ?{a}) {{ {table_a} }} }} }} "
+            f"{{ SELECT * {{ VALUES ({kb} ?{b}) {{ {table_b} }} }} }} }} }}\n"
+        )
+
+    # --- thematic sides of a join ------------------------------------------------------------
+
+    def side(self, group: Group, variable: str, other: str | None = None) -> list | None:
+        """The geometry literals the triple patterns connected to ``variable`` allow (read from the
+        store), or None (the whole index) when they restrict nothing or reach ``other``."""
+        group = group.binding(variable)
+        component = _component(group.statements, variable)
+        reached = set().union(*(s.variables for s in component))
+        if other is not None and other in reached:
+            return None
+        if len(component) == 1 and _unrestricting(component[0], variable):
+            return None  # e.g. ?x geo:asWKT ?g alone: every geometry of the store
+        body = " . ".join(s.text for s in component)
+        if group.graph is not None:
+            body = f"GRAPH {group.graph} {{ {body} }}"
+        prologue = self.query.text[: self.query.form_start]
+        text = f"{prologue}SELECT DISTINCT ?{variable} {self.query.dataset} WHERE {{ {body} }}"
+        key = _canonical(text)
+        if other is not None and _movable(group) and not any(s.start in self.wrapped for s in component):
+            self.wrap(component)
+        if key not in self.sides:
+            self.sides[key] = [t for t in self.select(text) if type(t) is Literal and t.datatype.value in GEOMETRY_DATATYPES]
+        return self.sides[key]
+
+    def wrap(self, component: list[Statement], extra: str = "") -> None:
+        """Move a join side's statements into one sub-select, in place of its first statement:
+        pyoxigraph then hash-joins the sides with the pairs rather than looping over a side per
+        pair (measured 3.4 s against 5.6 s for 3e5 pairs). Only where :func:`_movable`."""
+        body = " . ".join(s.text for s in component)
+        self.wrapped_sides.append((component[0].start, component[0].end, f"{{ SELECT * {{ {body} {extra}}} }}"))
+        self.wrapped_sides.extend((s.start, s.end, "{}") for s in component[1:])
+        self.wrapped.update(s.start for s in component)
+
+    # --- expressions ---------------------------------------------------------------------------
+
+    def call(self, tokens: list[Token]) -> _Call:
+        tokens = _strip_brackets(tokens)
+        if len(tokens) < 3 or tokens[0].kind not in ("iri", "pname") or tokens[1].text != "(" or _closing(tokens, 1) != len(tokens) - 1:
+            raise NotPlanned
+        function = self.iri(tokens[0])
+        if not (function.startswith(GEOF) or function == NEAREST):
+            raise NotPlanned
+        return _Call(function, [self.argument(a) for a in _split(tokens[2:-1], ",")])
+
+    def argument(self, tokens: list[Token]):
+        tokens = _strip_brackets(tokens)
+        if len(tokens) == 1 and tokens[0].kind == "variable":
+            return ("var", tokens[0].text[1:])
+        if len(tokens) == 1 and tokens[0].kind in ("iri", "pname"):
+            return NamedNode(self.iri(tokens[0]))
+        if len(tokens) == 1 and tokens[0].kind == "number":
+            return _numeric(tokens[0].text)
+        if len(tokens) == 2 and tokens[0].text in "+-" and tokens[1].kind == "number":
+            return _numeric(tokens[0].text + tokens[1].text)
+        if tokens[0].kind == "string":
+            value = _unquote(tokens[0].text)
+            if len(tokens) == 1:
+                return Literal(value)
+            if len(tokens) == 3 and tokens[1].kind == "datatype" and tokens[2].kind in ("iri", "pname"):
+                return Literal(value, datatype=NamedNode(self.iri(tokens[2])))
+            raise NotPlanned
+        call = self.call(tokens)  # a constant expression, e.g. geof:buffer(CONST, 100, uom:metre)
+        if call.function not in FUNCTIONS or any(isinstance(a, tuple) for a in call.args):
+            raise NotPlanned
+        value = FUNCTIONS[call.function](*call.args)
+        if value is None:
+            raise NotPlanned
+        return value
+
+    def iri(self, token: Token) -> str:
+        if token.kind == "iri":
+            iri = token.text[1:-1]
+            if ":" not in iri:
+                raise NotPlanned  # relative to a BASE
+            return iri
+        prefix, _, local = token.text.partition(":")
+        if prefix not in self.prefixes:
+            raise NotPlanned
+        return self.prefixes[prefix] + local
+
+
+def _conjuncts(expression: list[Token]):
+    """(start offset, end offset, tokens) of each top-level ``&&`` conjunct of a FILTER constraint."""
+    if not expression:
+        return
+    inner = _strip_brackets(expression)
+    parts = _split(inner, "&&")
+    if len(parts) == 1 and inner is expression:
+        yield expression[0].start, expression[-1].end, expression
+        return
+    for part in parts:
+        if not part:
+            continue
+        stripped = _strip_brackets(part)
+        if len(_split(stripped, "&&")) > 1:
+            yield from _conjuncts(part)
+        else:
+            yield part[0].start, part[-1].end, part
+
+
+def _strip_brackets(tokens: list[Token]) -> list[Token]:
+    while len(tokens) >= 2 and tokens[0].text == "(" and tokens[-1].text == ")" and _closing(tokens, 0) == len(tokens) - 1:
+        tokens = tokens[1:-1]
+    return tokens
+
+
+def _closing(tokens: list[Token], at: int) -> int:
+    depth = 0
+    for position in range(at, len(tokens)):
+        text = tokens[position].text if tokens[position].kind == "punct" else ""
+        if text in ("(", "[", "{"):
+            depth += 1
+        elif text in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                return position
+    return -1
+
+
+def _split(tokens: list[Token], separator: str) -> list[list[Token]]:
+    parts, current, depth = [], [], 0
+    for token in tokens:
+        text = token.text if token.kind == "punct" else ""
+        if text in ("(", "[", "{"):
+            depth += 1
+        elif text in (")", "]", "}"):
+            depth -= 1
+        if depth == 0 and text == separator:
+            parts.append(current)
+            current = []
+        else:
+            current.append(token)
+    parts.append(current)
+    return parts
+
+
+def _comparison(tokens: list[Token]):
+    """(call tokens, limit, inclusive) for ``call < d``, ``call <= d``, ``d > call``, ``d >= call``."""
+    tokens = _strip_brackets(tokens)
+    depth = 0
+    for position, token in enumerate(tokens):
+        text = token.text if token.kind == "punct" else ""
+        if text in ("(", "[", "{"):
+            depth += 1
+        elif text in (")", "]", "}"):
+            depth -= 1
+        elif depth == 0 and text in ("<", "<=", ">", ">="):
+            left, right = tokens[:position], tokens[position + 1:]
+            if text in ("<", "<="):
+                call, number = left, right
+            else:
+                call, number = right, left
+            limit = _constant_number(number)
+            return call, limit, text in ("<=", ">=")
+    return None
+
+
+def _constant_number(tokens: list[Token]) -> float:
+    tokens = _strip_brackets(tokens)
+    text = "".join(t.text for t in tokens)
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+        raise NotPlanned
+    return float(text)
+
+
+def _number(term) -> float:
+    if type(term) is Literal and term.datatype.value in _NUMBER_TYPES:
+        return float(term.value)
+    raise NotPlanned
+
+
+def _numeric(text: str) -> Literal:
+    if re.fullmatch(r"[+-]?\d+", text):
+        return Literal(text, datatype=NamedNode(XSD + "integer"))
+    if "e" in text.lower():
+        return Literal(text, datatype=NamedNode(XSD + "double"))
+    return Literal(text, datatype=NamedNode(XSD + "decimal"))
+
+
+def _is_string(term) -> bool:
+    return type(term) is Literal and term.datatype.value == XSD + "string"
+
+
+def _geometry(term) -> Literal:
+    if type(term) is not Literal:
+        raise NotPlanned
+    return term
+
+
+def _unquote(text: str) -> str:
+    body = text[3:-3] if text[:3] in ('"""', "'''") else text[1:-1]
+    return re.sub(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})|\\.", _unescape, body)
+
+
+def _unescape(match: re.Match) -> str:
+    if match.group(1) or match.group(2):
+        return chr(int(match.group(1) or match.group(2), 16))
+    return _ESCAPES.get(match.group(0), match.group(0))
+
+
+def _texts(table) -> list[str]:
+    """The SPARQL text of each literal of an index table, position by position."""
+    return [_literal_text(v, d) for v, d in zip(table.values, table.datatypes)]
+
+
+def _term_text(literal: Literal) -> str:
+    return _literal_text(literal.value, literal.datatype.value)
+
+
+def _literal_text(value: str, datatype: str) -> str:
+    if _NEEDS_ESCAPE.search(value):
+        value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{value}"^^<{datatype}>'
+
+
+def _component(statements: list[Statement], variable: str) -> list[Statement]:
+    """The statements connected to ``variable`` through shared variables (and blank nodes)."""
+    reached, component, rest = {variable}, [], list(statements)
+    changed = True
+    while changed:
+        changed = False
+        for statement in list(rest):
+            if statement.variables & reached:
+                component.append(statement)
+                reached |= statement.variables
+                rest.remove(statement)
+                changed = True
+    return sorted(component, key=lambda s: s.start)
+
+
+def _movable(group: Group) -> bool:
+    """Whether statements of the group may move into a sub-select: not when element order matters,
+    and not inside GRAPH, where pyoxigraph loses the graph variable of a sub-select's rows."""
+    return not group.ordered and group.graph is None
+
+
+def _chain(statements: list[Statement], variable: str) -> list[Statement]:
+    """The statements ``?x <property or path> ?y`` that lead from ``variable`` to the variables
+    it is reached from (geometry node, feature), without the ones holding constants."""
+    links = [s for s in statements if _is_link(s)]
+    reached, chain = {variable}, []
+    changed = True
+    while changed:
+        changed = False
+        for statement in links:
+            if statement not in chain and statement.variables & reached:
+                chain.append(statement)
+                reached |= statement.variables
+                changed = True
+    return sorted(chain, key=lambda s: s.start)
+
+
+def _is_link(statement: Statement) -> bool:
+    tokens = statement.tokens
+    return (
+        len(tokens) >= 3
+        and tokens[0].kind == "variable"
+        and tokens[-1].kind == "variable"
+        and all(t.kind in ("iri", "pname", "punct") and t.text not in (";", ",", "[", "]") for t in tokens[1:-1])
+    )
+
+
+def _unrestricting(statement: Statement, variable: str) -> bool:
+    """``?x <property or path> ?variable`` with ?x used nowhere else: no restriction worth a read."""
+    return _is_link(statement) and statement.tokens[-1].text[1:] == variable
+
+
+def _canonical(text: str) -> tuple[str, ...]:
+    """The side query's tokens, variables renamed in order of appearance: equal sides are read once."""
+    names: dict[str, str] = {}
+    return tuple(names.setdefault(t.text[1:], f"?v{len(names)}") if t.kind == "variable" else t.text for t in tokenize(text))
