@@ -8,8 +8,10 @@ their answers there, and hands them back to pyoxigraph in the query text:
 - a **selection** ``geof:sfX(?g, CONST)`` (any topology function, ``geof:relate``, the constant on
   either side), ``geof:distance(?g, CONST, unit) < d`` (``<=``, ``>``, ``>=`` mirrored), or
   ``eekg:nearest(?g, CONST, k [, d, unit])``: the conjunct becomes ``true`` and the group gets
-  ``VALUES ?g { ...the literals... }``; above ``VALUES_LIMIT`` literals, the conjunct becomes a
-  membership test instead (one set lookup per row, no geometry work);
+  ``VALUES ?g { ...the literals... }``, in a sub-select with the statements leading from ?g to its
+  feature; above ``VALUES_LIMIT`` literals when thematic patterns (a class, a tag) could be
+  scanned first instead, or above ``WRAPPED_VALUES_LIMIT``, the conjunct becomes a membership
+  test (one set lookup per row, no geometry work);
 - a **join** ``geof:sfX(?a, ?b)`` or ``geof:distance(?a, ?b, unit) < d``: the index joins the two
   sides (each restricted first by the thematic triple patterns connected to it, read with a
   ``SELECT DISTINCT`` on the store) and the group gets the pairs as keyed ``VALUES`` blocks in a
@@ -43,6 +45,7 @@ from kg.geosparql.registry import FUNCTIONS
 from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
 
 VALUES_LIMIT = 9_000
+WRAPPED_VALUES_LIMIT = 250_000  # with no thematic pattern to start from, VALUES beat a scan up to here
 NEAREST = EEKG + "nearest"
 _MEMBER = "urn:eekg:planner:member:"
 _ESCAPES = {"\\\\": "\\", '\\"': '"', "\\'": "'", "\\n": "\n", "\\t": "\t", "\\r": "\r", "\\b": "\b", "\\f": "\f"}
@@ -201,10 +204,12 @@ class _Planner:
     # --- handing answers back -----------------------------------------------------------------
 
     def hand_back(self, variable: str, literals: list[Literal], group: Group) -> tuple[str, str]:
-        if len(literals) <= VALUES_LIMIT:
-            group = group.binding(variable)
-            chain = _chain(group.statements, variable)
-            if not _movable(group) or not chain or any(s.start in self.wrapped for s in chain):
+        bound = group.binding(variable)
+        chain = _chain(bound.statements, variable)
+        movable = bool(chain) and _movable(bound) and not any(s.start in self.wrapped for s in chain)
+        thematic = len(_component(bound.statements, variable)) > len(chain)  # a class, a tag ...
+        if len(literals) <= VALUES_LIMIT or (movable and not thematic and len(literals) <= WRAPPED_VALUES_LIMIT):
+            if not movable:
                 return "(true)", self.values(variable, literals)
             # The VALUES in a sub-select with the statements leading from ?g to its feature: it is
             # evaluated from the VALUES, then hash-joined with the thematic patterns (a class, a

@@ -141,6 +141,7 @@ def test_text_it_does_not_follow_runs_as_written(store):
 
 def test_large_selections_become_a_membership_test(store, monkeypatch):
     monkeypatch.setattr("kg.geosparql.planner.VALUES_LIMIT", 10)
+    monkeypatch.setattr("kg.geosparql.planner.WRAPPED_VALUES_LIMIT", 10)
     sparql = f"{PREFIX}SELECT ?f {{ {FEATURE} FILTER(geof:sfIntersects(?g, {WINDOW})) }}"
     planned = _planned(store, sparql)
     assert "VALUES" not in planned.sparql and "urn:eekg:planner:member" in planned.sparql
