@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -182,7 +183,10 @@ def check_columns(plan: Plan, chunk: pd.DataFrame, source) -> None:
 def morph_config(plan: Plan, workdir: Path) -> str:
     # Named by content: the parsed rules are cached by this configuration's text (see _rules).
     rules = workdir / f"mapping-{hashlib.sha256(plan.turtle.encode()).hexdigest()[:16]}.rml.ttl"
-    rules.write_text(plan.turtle, encoding="utf-8")
+    if not rules.exists():  # written whole under another name first: workers may share the folder
+        partial = rules.with_name(f"{rules.name}.{os.getpid()}.{threading.get_ident()}.partial")
+        partial.write_text(plan.turtle, encoding="utf-8")
+        os.replace(partial, rules)
     # Missing values reach morph-kgc as pandas' <NA>, which it turns into the text "<NA>": name it a null.
     return (f"[CONFIGURATION]\noutput_format=N-TRIPLES\nnumber_of_processes=1\nna_values=,nan,<NA>\n\n"
             f"[Mapping]\nmappings={rules}\n")

@@ -419,7 +419,10 @@ def _prepared(plan: Plan, validate: str) -> tuple[Plan, str, object]:
     if key not in _prepared_cache:
         from mappings.runner import morph_config
 
-        config = morph_config(plan, Path(tempfile.mkdtemp(prefix="eekg-spark-")))
+        # one folder for every worker and run: the rules file is named by its content
+        folder = Path(tempfile.gettempdir()) / "eekg-spark-mappings"
+        folder.mkdir(exist_ok=True)
+        config = morph_config(plan, folder)
         validator = None
         if validate != "off":
             from mappings.validation import validate_records as validator

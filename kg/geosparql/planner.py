@@ -259,7 +259,7 @@ class _Planner:
         if group.graph is not None:
             body = f"GRAPH {group.graph} {{ {body} }}"
         prologue = self.query.text[: self.query.form_start]
-        text = f"{prologue}SELECT DISTINCT ?{variable} {self.query.dataset} WHERE {{ {body} }}"
+        text = f"{prologue}SELECT ?{variable} {self.query.dataset} WHERE {{ {body} }}"  # the index drops repeats
         key = _canonical(text)
         if other is not None and _movable(group) and not any(s.start in self.wrapped for s in component):
             self.wrap(component)

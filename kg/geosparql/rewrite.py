@@ -9,11 +9,11 @@ Each such statement is replaced, in place, by
         UNION { ?f1 <geometry path> ?l1 . ?f2 <geometry path> ?l2 . FILTER(geof:sfIntersects(?l1, ?l2)) } } }
 
 (``FILTER EXISTS`` with the same union when both ends are IRIs), so each pair comes once, and the
-inner filter is a spatial join the planner answers with the index. Only statements of exactly one
-subject, property and object (no ``;`` or ``,`` lists) are rewritten, with variables or IRIs as ends.
+inner filter is a spatial join the planner answers with the index. Property and object lists are
+followed (``?a ex:tag 3 ; geo:sfTouches ?b, ?c``); the ends must be variables or IRIs.
 
 >>> print(expand_topology("SELECT * { ?a geo:sfTouches ex:b }"))  # doctest: +ELLIPSIS
-SELECT * { { SELECT DISTINCT ?a { { ?a <...#sfTouches> ex:b } UNION { ?a ... ?eekg_rw_1_a . ex:b ... ?eekg_rw_1_b . FILTER(<...sfTouches>(?eekg_rw_1_a, ?eekg_rw_1_b)) } } } }
+SELECT * { { SELECT DISTINCT ?a { { ?a <...#sfTouches> ex:b } UNION { ?a ... ?eekg_rw_1_0_a . ex:b ... ?eekg_rw_1_0_b . FILTER(<...sfTouches>(?eekg_rw_1_0_a, ?eekg_rw_1_0_b)) } } } }
 """
 
 from __future__ import annotations
@@ -38,23 +38,59 @@ def expand_topology(sparql: str) -> str:
     if query.where is None:
         return sparql
     prefixes = {**PREFIXES, **query.prefixes}
-    edits = []
+    edits: list[tuple[int, int, str]] = []
     for group in query.where.walk():
         for statement in group.statements:
-            tokens = statement.tokens
-            if len(tokens) != 3 or tokens[1].kind not in ("iri", "pname"):
-                continue
-            name = _PROPERTIES.get(_iri(tokens[1], prefixes))
-            ends = tokens[0], tokens[2]
-            if name is None or any(t.kind not in ("variable", "iri", "pname") for t in ends):
-                continue
-            edits.append((statement.start, statement.end, _expanded(len(edits) + 1, name, *(t.text for t in ends))))
+            rewritten = _statement(statement, prefixes, len(edits) + 1)
+            if rewritten is not None:
+                edits.append((statement.start, statement.end, rewritten))
     for start, end, replacement in reversed(edits):
         sparql = sparql[:start] + replacement + sparql[end:]
     return sparql
 
 
-def _expanded(n: int, name: str, subject: str, obj: str) -> str:
+def _statement(statement, prefixes: dict[str, str], n: int) -> str | None:
+    """The statement with its topology properties rewritten, or None if it has none (or is not
+    of a form followed here: subject and objects variables or IRIs, plain property IRIs)."""
+    tokens = statement.tokens
+    subject = tokens[0]
+    if subject.kind not in ("variable", "iri", "pname"):
+        return None
+    kept, expanded = [], []
+    for pair in _split(tokens[1:], ";"):
+        if not pair:
+            continue
+        name = _PROPERTIES.get(_iri(pair[0], prefixes)) if pair[0].kind in ("iri", "pname") else None
+        objects = _split(pair[1:], ",")
+        if name is None:
+            kept.append(statement.text[pair[0].start - statement.start: pair[-1].end - statement.start])
+            continue
+        if any(len(o) != 1 or o[0].kind not in ("variable", "iri", "pname") for o in objects):
+            return None
+        expanded.extend(_expanded(f"{n}_{len(expanded)}", name, subject.text, o[0].text) for o in objects)
+    if not expanded:
+        return None
+    return " . ".join(([f"{subject.text} {' ; '.join(kept)}"] if kept else []) + expanded)
+
+
+def _split(tokens, separator: str) -> list[list]:
+    """Tokens split at a separator outside brackets."""
+    parts, current, depth = [], [], 0
+    for token in tokens:
+        if token.kind == "punct" and token.text in "([{":
+            depth += 1
+        elif token.kind == "punct" and token.text in ")]}":
+            depth -= 1
+        if depth == 0 and token.kind == "punct" and token.text == separator:
+            parts.append(current)
+            current = []
+        else:
+            current.append(token)
+    parts.append(current)
+    return parts
+
+
+def _expanded(n: str, name: str, subject: str, obj: str) -> str:
     a, b = f"?eekg_rw_{n}_a", f"?eekg_rw_{n}_b"
     union = (
         f"{{ {subject} <{GEO}{name}> {obj} }} UNION {{ {subject} {GEOMETRY_PATH} {a} . {obj} {GEOMETRY_PATH} {b} . "

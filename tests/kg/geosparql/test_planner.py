@@ -157,3 +157,11 @@ def test_nearest_neighbours(store):
     assert _rows(store.query(odd)) == [(("f", "<http://ex.org/f3_4>"),), (("f", "<http://ex.org/f5_4>"),)]
     with pytest.raises(UnsupportedFeature, match="eekg:nearest"):
         store.query(f"{PREFIX}SELECT * {{ ?f geo:asWKT ?g FILTER(!eekg:nearest(?g, {point}, 3)) }}").bindings()
+
+
+def test_topology_properties_in_property_and_object_lists(store):
+    listed = f"{PREFIX}SELECT ?f ?b ?c {{ ?f a ex:Even ; geo:sfTouches ?b , ?c . ?b a ex:Odd . ?c a ex:Odd FILTER(?b != ?c) }}"
+    separate = (f"{PREFIX}SELECT ?f ?b ?c {{ ?f a ex:Even . ?f geo:sfTouches ?b . ?f geo:sfTouches ?c . "
+                "?b a ex:Odd . ?c a ex:Odd FILTER(?b != ?c) }")
+    rows = _same_as_naive(store, listed)
+    assert rows == _rows(store.query(separate)) and len(rows) > 0
