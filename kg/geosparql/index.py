@@ -45,8 +45,8 @@ from kg.geosparql.vocab import CRS84, DGGS_LITERAL, GEOMETRY_DATATYPES, WKT_LITE
 RELATIONS = tuple(PREDICATES) + tuple(PATTERNS) + ("relate",)
 # Relations that can hold between geometries that do not intersect: their candidates are all rows.
 _NOT_INTERSECTING = {"sfDisjoint", "ehDisjoint", "rcc8dc"}
-_DATATYPES = tuple(d for d in GEOMETRY_DATATYPES if d != DGGS_LITERAL)
-_DATATYPE_NODES = tuple(NamedNode(d) for d in _DATATYPES)
+INDEXED_DATATYPES = tuple(d for d in GEOMETRY_DATATYPES if d != DGGS_LITERAL)  # DGGS is not readable
+_DATATYPE_NODES = tuple(NamedNode(d) for d in INDEXED_DATATYPES)
 _NO_BOX = (math.nan,) * 4
 _FORMAT = 2  # version of the saved file
 
@@ -635,7 +635,7 @@ def stage(literals: Iterable[Literal], shapes: Sequence | None = None, *, strict
     """
     pairs = [(l.value, l.datatype.value) if type(l) is Literal else None for l in literals]
     position_of = dict(zip(pairs, range(len(pairs))))  # one position per distinct literal
-    keys = [k for k in position_of if k is not None and k[1] in _DATATYPES]
+    keys = [k for k in position_of if k is not None and k[1] in INDEXED_DATATYPES]
     given = [shapes[position_of[k]] for k in keys] if shapes is not None else [None] * len(keys)
     values, datatypes = [k[0] for k in keys], [k[1] for k in keys]
     out_shapes = np.empty(len(keys), dtype=object)
