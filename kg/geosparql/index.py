@@ -260,8 +260,16 @@ class SpatialIndex:
         rows = self._distance_candidates(query, distance, u)
         keep = np.zeros(len(rows), dtype=bool)
         unit_term = NamedNode(u.iri)
+        points = self._crs84_points(rows) if query.crs == CRS84 and query.shape.geom_type == "Point" and u.kind != "angular" else None
+        if points is not None and points.any():
+            # between CRS84 points geof:distance is Geod.inv: the same call, on arrays
+            x, y = shapely.get_x(self._shapes[rows[points]]), shapely.get_y(self._shapes[rows[points]])
+            qx, qy = np.full(len(x), query.shape.x), np.full(len(x), query.shape.y)
+            metres = crs_info(CRS84).geod.inv(x, y, qx, qy)[2] if stored_first else crs_info(CRS84).geod.inv(qx, qy, x, y)[2]
+            value = np.asarray(metres) / u.factor
+            keep[points] = value <= distance if inclusive else value < distance
         for position, row in enumerate(rows):
-            if self._shapes[row].is_empty:
+            if self._shapes[row].is_empty or (points is not None and points[position]):
                 continue
             stored = self._literal(row)
             first, second = (stored, query_literal) if stored_first else (query_literal, stored)
@@ -564,6 +572,12 @@ class SpatialIndex:
             return rows
         planar = np.array([_unbounded(self._crs[r], u) for r in alive], dtype=bool)
         return np.union1d(rows, alive[planar]) if planar.any() else rows
+
+    def _crs84_points(self, rows: np.ndarray) -> np.ndarray:
+        """Which of the rows are non-empty CRS84 points."""
+        crs84 = np.array([self._crs[r] == CRS84 for r in rows], dtype=bool)
+        shapes = self._shapes[rows]
+        return crs84 & (shapely.get_type_id(shapes) == 0) & ~shapely.is_empty(shapes)
 
     def _moved_rows(self, rows: np.ndarray, crs: str) -> np.ndarray:
         moved = np.empty(len(rows), dtype=object)
