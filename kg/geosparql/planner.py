@@ -9,9 +9,10 @@ their answers there, and hands them back to pyoxigraph in the query text:
   either side), ``geof:distance(?g, CONST, unit) < d`` (``<=``, ``>``, ``>=`` mirrored), or
   ``eekg:nearest(?g, CONST, k [, d, unit])``: the conjunct becomes ``true`` and the group gets
   ``VALUES ?g { ...the literals... }``, in a sub-select with the statements leading from ?g to its
-  feature; above ``VALUES_LIMIT`` literals when thematic patterns (a class, a tag) could be
-  scanned first instead, or above ``WRAPPED_VALUES_LIMIT``, the conjunct becomes a membership
-  test (one set lookup per row, no geometry work);
+  feature; when the group's thematic patterns (a class, a tag) match fewer rows than there are
+  literals (counted up to that number), or above ``WRAPPED_VALUES_LIMIT`` literals, the conjunct
+  becomes a membership test instead (one set lookup per row, no geometry work), and pyoxigraph
+  starts from the thematic patterns;
 - a **join** ``geof:sfX(?a, ?b)`` or ``geof:distance(?a, ?b, unit) < d``: the index joins the two
   sides (each restricted first by the thematic triple patterns connected to it, read with a
   ``SELECT DISTINCT`` on the store) and the group gets the pairs as keyed ``VALUES`` blocks in a
@@ -45,8 +46,8 @@ from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Toke
 from kg.geosparql.registry import FUNCTIONS
 from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
 
-VALUES_LIMIT = 20_000  # above, a selective thematic pattern is likely the better start
-WRAPPED_VALUES_LIMIT = 250_000  # with no thematic pattern to start from, VALUES beat a scan up to here
+VALUES_LIMIT = 20_000  # VALUES hand-backs up to here wherever they go
+WRAPPED_VALUES_LIMIT = 250_000  # and up to here in a sub-select with the statements from ?g to its feature
 NEAREST = EEKG + "nearest"
 _MEMBER = "urn:eekg:planner:member:"
 _ESCAPES = {"\\\\": "\\", '\\"': '"', "\\'": "'", "\\n": "\n", "\\t": "\t", "\\r": "\r", "\\b": "\b", "\\f": "\f"}
@@ -204,11 +205,17 @@ class _Planner:
     # --- handing answers back -----------------------------------------------------------------
 
     def hand_back(self, variable: str, literals: list[Literal], group: Group) -> tuple[str, str]:
+        """The literals back into the query: ``VALUES`` to start from, or a test per row when the
+        group's thematic patterns select fewer rows than the literals (they are then the start)."""
+        if len(literals) > VALUES_LIMIT and len(literals) == len(self.index):  # every stored geometry
+            datatypes = ", ".join(f"<{d}>" for d in INDEXED_DATATYPES)
+            return f"(isLiteral(?{variable}) && DATATYPE(?{variable}) IN ({datatypes}))", ""
         bound = group.binding(variable)
         chain = _chain(bound.statements, variable)
         movable = bool(chain) and _movable(bound) and not any(s.start in self.wrapped for s in chain)
-        thematic = len(_component(bound.statements, variable)) > len(chain)  # a class, a tag ...
-        if len(literals) <= VALUES_LIMIT or (movable and not thematic and len(literals) <= WRAPPED_VALUES_LIMIT):
+        component = _component(bound.statements, variable)
+        fewer_thematic = len(component) > len(chain) and self.rows_up_to(bound, component, len(literals)) < len(literals)
+        if not fewer_thematic and (len(literals) <= VALUES_LIMIT or (movable and len(literals) <= WRAPPED_VALUES_LIMIT)):
             if not movable:
                 return "(true)", self.values(variable, literals)
             # The VALUES in a sub-select with the statements leading from ?g to its feature: it is
@@ -216,9 +223,6 @@ class _Planner:
             # tag), which pyoxigraph would otherwise scan first (2 s against 37 ms at 1e5).
             self.wrap(chain, self.values(variable, literals))
             return "(true)", ""
-        if len(literals) == len(self.index):  # every geometry of the store: no set to look up
-            datatypes = ", ".join(f"<{d}>" for d in INDEXED_DATATYPES)
-            return f"(isLiteral(?{variable}) && DATATYPE(?{variable}) IN ({datatypes}))", ""
         keys = frozenset((l.value, l.datatype.value) for l in literals)
         self.counter += 1
         member = NamedNode(f"{_MEMBER}{self.counter}")
@@ -245,6 +249,15 @@ class _Planner:
             f"{{ SELECT * {{ VALUES ({ka} ?{a}) {{ {table_a} }} }} }} "
             f"{{ SELECT * {{ VALUES ({kb} ?{b}) {{ {table_b} }} }} }} }} }}\n"
         )
+
+    def rows_up_to(self, group: Group, statements: list[Statement], limit: int) -> int:
+        """How many rows the statements match, counted up to ``limit`` (a cost bounded by it)."""
+        body = " . ".join(s.text for s in statements)
+        if group.graph is not None:
+            body = f"GRAPH {group.graph} {{ {body} }}"
+        prologue = self.query.text[: self.query.form_start]
+        text = f"{prologue}SELECT (COUNT(*) AS ?n) {self.query.dataset} WHERE {{ SELECT * WHERE {{ {body} }} LIMIT {limit} }}"
+        return int(self.select(text)[0].value)
 
     # --- thematic sides of a join ------------------------------------------------------------
 
