@@ -41,7 +41,7 @@ import numpy as np
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import GeoKGError, UnsupportedFeature
-from kg.geosparql.index import INDEXED_DATATYPES, RELATIONS, SpatialIndex
+from kg.geosparql.index import RELATIONS, SpatialIndex
 from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Token, scan, tokenize
 from kg.geosparql.registry import FUNCTIONS
 from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
@@ -207,9 +207,6 @@ class _Planner:
     def hand_back(self, variable: str, literals: list[Literal], group: Group) -> tuple[str, str]:
         """The literals back into the query: ``VALUES`` to start from, or a test per row when the
         group's thematic patterns select fewer rows than the literals (they are then the start)."""
-        if len(literals) > VALUES_LIMIT and len(literals) == len(self.index):  # every stored geometry
-            datatypes = ", ".join(f"<{d}>" for d in INDEXED_DATATYPES)
-            return f"(isLiteral(?{variable}) && DATATYPE(?{variable}) IN ({datatypes}))", ""
         bound = group.binding(variable)
         chain = _chain(bound.statements, variable)
         movable = bool(chain) and _movable(bound) and not any(s.start in self.wrapped for s in chain)

@@ -165,12 +165,3 @@ def test_topology_properties_in_property_and_object_lists(store):
                 "?b a ex:Odd . ?c a ex:Odd FILTER(?b != ?c) }")
     rows = _same_as_naive(store, listed)
     assert rows == _rows(store.query(separate)) and len(rows) > 0
-
-
-def test_a_selection_of_every_geometry_needs_no_lookup(store, monkeypatch):
-    monkeypatch.setattr("kg.geosparql.planner.VALUES_LIMIT", 10)
-    monkeypatch.setattr("kg.geosparql.planner.WRAPPED_VALUES_LIMIT", 10)
-    everything = '"POLYGON((-1 -1, 11 -1, 11 11, -1 11, -1 -1))"^^geo:wktLiteral'
-    sparql = f"{PREFIX}SELECT ?f {{ ?f geo:asWKT ?g FILTER(geof:sfIntersects(?g, {everything})) }}"
-    assert "isLiteral(?g) && DATATYPE(?g) IN" in _planned(store, sparql).sparql
-    assert len(_same_as_naive(store, sparql)) == 200  # the squares' geometry nodes and the points
