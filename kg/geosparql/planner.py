@@ -42,7 +42,7 @@ from pyoxigraph import Literal, NamedNode
 
 from kg.errors import GeoKGError, UnsupportedFeature
 from kg.geosparql.index import RELATIONS, SpatialIndex
-from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Token, scan, tokenize
+from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Token, scan, split, tokenize
 from kg.geosparql.registry import FUNCTIONS
 from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
 
@@ -298,7 +298,7 @@ class _Planner:
         function = self.iri(tokens[0])
         if not (function.startswith(GEOF) or function == NEAREST):
             raise NotPlanned
-        return _Call(function, [self.argument(a) for a in _split(tokens[2:-1], ",")])
+        return _Call(function, [self.argument(a) for a in split(tokens[2:-1], ",")])
 
     def argument(self, tokens: list[Token]):
         tokens = _strip_brackets(tokens)
@@ -342,7 +342,7 @@ def _conjuncts(expression: list[Token]):
     if not expression:
         return
     inner = _strip_brackets(expression)
-    parts = _split(inner, "&&")
+    parts = split(inner, "&&")
     if len(parts) == 1 and inner is expression:
         yield expression[0].start, expression[-1].end, expression
         return
@@ -350,7 +350,7 @@ def _conjuncts(expression: list[Token]):
         if not part:
             continue
         stripped = _strip_brackets(part)
-        if len(_split(stripped, "&&")) > 1:
+        if len(split(stripped, "&&")) > 1:
             yield from _conjuncts(part)
         else:
             yield part[0].start, part[-1].end, part
@@ -373,23 +373,6 @@ def _closing(tokens: list[Token], at: int) -> int:
             if depth == 0:
                 return position
     return -1
-
-
-def _split(tokens: list[Token], separator: str) -> list[list[Token]]:
-    parts, current, depth = [], [], 0
-    for token in tokens:
-        text = token.text if token.kind == "punct" else ""
-        if text in ("(", "[", "{"):
-            depth += 1
-        elif text in (")", "]", "}"):
-            depth -= 1
-        if depth == 0 and text == separator:
-            parts.append(current)
-            current = []
-        else:
-            current.append(token)
-    parts.append(current)
-    return parts
 
 
 def _comparison(tokens: list[Token]):
@@ -495,17 +478,7 @@ def _movable(group: Group) -> bool:
 def _chain(statements: list[Statement], variable: str) -> list[Statement]:
     """The statements ``?x <property or path> ?y`` that lead from ``variable`` to the variables
     it is reached from (geometry node, feature), without the ones holding constants."""
-    links = [s for s in statements if _is_link(s)]
-    reached, chain = {variable}, []
-    changed = True
-    while changed:
-        changed = False
-        for statement in links:
-            if statement not in chain and statement.variables & reached:
-                chain.append(statement)
-                reached |= statement.variables
-                changed = True
-    return sorted(chain, key=lambda s: s.start)
+    return _component([s for s in statements if _is_link(s)], variable)
 
 
 def _is_link(statement: Statement) -> bool:

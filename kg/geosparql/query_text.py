@@ -307,3 +307,21 @@ class _Scanner:
             else:
                 statement.append(token)
         triples.clear()
+
+
+def split(tokens: list[Token], separator: str) -> list[list[Token]]:
+    """Tokens split at a separator (``,``, ``;``, ``&&``) outside brackets."""
+    parts, current, depth = [], [], 0
+    for token in tokens:
+        text = token.text if token.kind == "punct" else ""
+        if text in ("(", "[", "{"):
+            depth += 1
+        elif text in (")", "]", "}"):
+            depth -= 1
+        if depth == 0 and text == separator:
+            parts.append(current)
+            current = []
+        else:
+            current.append(token)
+    parts.append(current)
+    return parts

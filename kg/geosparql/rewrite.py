@@ -19,7 +19,7 @@ SELECT * { { SELECT DISTINCT ?a { { ?a <...#sfTouches> ex:b } UNION { ?a ... ?ee
 from __future__ import annotations
 
 from kg.geosparql.index import RELATIONS
-from kg.geosparql.query_text import NotUnderstood, scan
+from kg.geosparql.query_text import NotUnderstood, scan, split
 from kg.geosparql.vocab import GEO, GEOF, PREFIXES
 
 _SERIALISATIONS = "|".join(f"<{GEO}{p}>" for p in ("asWKT", "asGeoJSON", "asGML", "asKML"))
@@ -57,11 +57,11 @@ def _statement(statement, prefixes: dict[str, str], n: int) -> str | None:
     if subject.kind not in ("variable", "iri", "pname"):
         return None
     kept, expanded = [], []
-    for pair in _split(tokens[1:], ";"):
+    for pair in split(tokens[1:], ";"):
         if not pair:
             continue
         name = _PROPERTIES.get(_iri(pair[0], prefixes)) if pair[0].kind in ("iri", "pname") else None
-        objects = _split(pair[1:], ",")
+        objects = split(pair[1:], ",")
         if name is None:
             kept.append(statement.text[pair[0].start - statement.start: pair[-1].end - statement.start])
             continue
@@ -71,23 +71,6 @@ def _statement(statement, prefixes: dict[str, str], n: int) -> str | None:
     if not expanded:
         return None
     return " . ".join(([f"{subject.text} {' ; '.join(kept)}"] if kept else []) + expanded)
-
-
-def _split(tokens, separator: str) -> list[list]:
-    """Tokens split at a separator outside brackets."""
-    parts, current, depth = [], [], 0
-    for token in tokens:
-        if token.kind == "punct" and token.text in "([{":
-            depth += 1
-        elif token.kind == "punct" and token.text in ")]}":
-            depth -= 1
-        if depth == 0 and token.kind == "punct" and token.text == separator:
-            parts.append(current)
-            current = []
-        else:
-            current.append(token)
-    parts.append(current)
-    return parts
 
 
 def _expanded(n: str, name: str, subject: str, obj: str) -> str:
