@@ -14,11 +14,12 @@ their answers there, and hands them back to pyoxigraph in the query text:
   becomes a membership test instead (one set lookup per row, no geometry work), and pyoxigraph
   starts from the thematic patterns;
 - a **join** ``geof:sfX(?a, ?b)`` or ``geof:distance(?a, ?b, unit) < d``: the index joins the two
-  sides (each restricted first by the thematic triple patterns connected to it, read with a
-  ``SELECT DISTINCT`` on the store) and the group gets the pairs as keyed ``VALUES`` blocks in a
-  sub-select, which pyoxigraph hash-joins.
+  sides (each restricted first by the thematic triple patterns connected to it, read with one
+  ``SELECT`` on the store; those patterns then move into a sub-select of their own) and the group
+  gets the pairs as keyed ``VALUES`` blocks in a sub-select, which pyoxigraph hash-joins.
 
-A conjunct is planned only when its variables are bound by triple patterns of the same group:
+A conjunct is planned only when its variables are bound by triple patterns of its group (or of a
+``GRAPH`` block or plain group joined into it):
 then every row binds them to terms of the store, the index holds every geometry literal of the
 store, and its answers are exact (the same shapely calls as the ``geof:`` functions), so the
 rewritten query has naive evaluation's answers. Anything else runs as written. The one
@@ -46,8 +47,8 @@ from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Toke
 from kg.geosparql.registry import FUNCTIONS
 from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
 
-VALUES_LIMIT = 20_000  # VALUES hand-backs up to here wherever they go
-WRAPPED_VALUES_LIMIT = 250_000  # and up to here in a sub-select with the statements from ?g to its feature
+VALUES_LIMIT = 20_000  # a selection's VALUES hand-back, wherever it goes
+WRAPPED_VALUES_LIMIT = 250_000  # the same, in a sub-select with the statements from ?g to its feature
 NEAREST = EEKG + "nearest"
 _MEMBER = "urn:eekg:planner:member:"
 _ESCAPES = {"\\\\": "\\", '\\"': '"', "\\'": "'", "\\n": "\n", "\\t": "\t", "\\r": "\r", "\\b": "\b", "\\f": "\f"}
