@@ -205,7 +205,7 @@ class EmbeddedStore(Store):
         if named_graphs is not None:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         sparql = expand_topology(sparql)
-        planned = Planned(sparql) if naive else plan(sparql, self.spatial_index(), lambda text: self._column(text, options))
+        planned = Planned(sparql) if naive else plan(sparql, self.spatial_index, lambda text: self._column(text, options))
         functions = custom_functions(context)
         functions.update({name: guarded(f, name.value, context) for name, f in planned.functions.items()})
         try:

@@ -34,6 +34,7 @@ go in sub-selects, with the statements that should start from them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from kg.geosparql.index import RELATIONS, SpatialIndex
 from kg.geosparql.query_text import Group, NotUnderstood, Query, Statement, Token, scan, split, tokenize
 from kg.geosparql.registry import FUNCTIONS
 from kg.geosparql.vocab import EEKG, GEOF, GEOMETRY_DATATYPES, PREFIXES, XSD
+from kg.sparql_text import names_in_namespace
 
 VALUES_LIMIT = 20_000  # a selection's VALUES hand-back, wherever it goes
 WRAPPED_VALUES_LIMIT = 250_000  # the same, in a sub-select with the statements from ?g to its feature
@@ -72,9 +74,13 @@ class Planned:
 Select = Callable[[str], list]  # runs a SELECT on the store, returns the first column's terms
 
 
-def plan(sparql: str, index: SpatialIndex, select: Select) -> Planned:
-    """The query with its recognised spatial conjuncts answered from ``index`` (see module doc)."""
+def plan(sparql: str, index: Callable[[], SpatialIndex], select: Select) -> Planned:
+    """The query with its recognised spatial conjuncts answered from the index ``index()`` gives
+    (see the module doc). A query naming no ``geof:`` or ``eekg:`` function costs one text search:
+    neither the scan nor the index (which may have to be read from disk first)."""
     planned = Planned(sparql)
+    if not (names_in_namespace(sparql, GEOF, PREFIXES) or names_in_namespace(sparql, EEKG, PREFIXES)):
+        return planned
     try:
         query = scan(sparql)
     except NotUnderstood:
@@ -110,13 +116,17 @@ class _Call:
 
 
 class _Planner:
-    def __init__(self, query: Query, index: SpatialIndex, select: Select, planned: Planned):
-        self.query, self.index, self.select, self.planned = query, index, select, planned
+    def __init__(self, query: Query, index: Callable[[], SpatialIndex], select: Select, planned: Planned):
+        self.query, self.index_of, self.select, self.planned = query, index, select, planned
         self.prefixes = {**PREFIXES, **query.prefixes}
         self.sides: dict[tuple[str, ...], list] = {}
         self.counter = 0
         self.wrapped: set[int] = set()  # offsets of statements already moved into a side's sub-select
         self.wrapped_sides: list[tuple[int, int, str]] = []
+
+    @functools.cached_property
+    def index(self) -> SpatialIndex:
+        return self.index_of()
 
     def group(self, group: Group) -> list[tuple[int, int, str]]:
         edits = []

@@ -44,7 +44,7 @@ def store():
 
 
 def _planned(store, sparql):
-    return plan(expand_topology(sparql), store.spatial_index(), lambda text: store._column(text, {}))
+    return plan(expand_topology(sparql), store.spatial_index, lambda text: store._column(text, {}))
 
 
 def _rows(result):
