@@ -205,7 +205,7 @@ class EmbeddedStore(Store):
         if named_graphs is not None:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         sparql = expand_topology(sparql)
-        planned = Planned(sparql) if naive else plan(sparql, self.spatial_index, lambda text: self._column(text, options))
+        planned = Planned(sparql) if naive else plan(sparql, self.spatial_index, lambda text: self._rows(text, options))
         functions = custom_functions(context)
         functions.update({name: guarded(f, name.value, context) for name, f in planned.functions.items()})
         try:
@@ -222,9 +222,9 @@ class EmbeddedStore(Store):
             raise GeoKGError(f"The query could not be evaluated: {error}") from None
         return EmbeddedResult(answer, context)
 
-    def _column(self, sparql: str, options: dict) -> list:
-        """The first column of a plain SELECT (the planner's thematic side reads)."""
-        return [solution[0] for solution in self._store.query(sparql, prefixes=PREFIXES, **options)]
+    def _rows(self, sparql: str, options: dict) -> list[tuple]:
+        """The rows of a plain SELECT (the planner's thematic side reads)."""
+        return [tuple(solution) for solution in self._store.query(sparql, prefixes=PREFIXES, **options)]
 
     @_one_write_at_a_time
     def update(self, sparql, *, timeout=None) -> None:
@@ -456,17 +456,13 @@ class EmbeddedResult(QueryResult):
         return out.getvalue()
 
     def bindings(self) -> list[dict[str, object]]:
-        columns = list(enumerate(v.value for v in self._answer.variables))
+        names = [v.value for v in self._answer.variables]
         rows = []
         for solution in self._answer:
             if self._context.expired():
                 break
-            row = {}
-            for position, name in columns:  # by position: half the time of lookups by name
-                value = solution[position]
-                if value is not None:
-                    row[name] = value
-            rows.append(row)
+            # the values in order: a third of the time of lookups by name
+            rows.append({name: value for name, value in zip(names, solution) if value is not None})
         self._context.raise_if_failed()
         return rows
 

@@ -305,7 +305,8 @@ class SpatialIndex:
         """:meth:`join` as the two sides' tables and the positions of each pair in them (the
         planner writes each literal once, whatever the number of pairs it is in)."""
         test = _relation(relation, pattern)
-        a, b = self._table(left), self._table(right)
+        a = self._table(left)
+        b = a if right is left else self._table(right)  # a self-join: one table
         if _implies_intersection(relation, pattern):
             i, j = _tree_of(b).query(_tree_geometries(a))
             # empty geometries are in no tree, but two of them are equal (sfEquals)
@@ -443,6 +444,7 @@ class SpatialIndex:
 
     def _among(self, literals: Sequence[Literal]) -> Staged:
         """Given literals, each once: indexed ones from the index, the others parsed (unreadable: left out)."""
+        self._compile()  # literals added since are looked up, not parsed again
         rows, others, row_of = [], {}, self._row
         for literal in literals:
             if type(literal) is Literal:

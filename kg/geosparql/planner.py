@@ -15,8 +15,12 @@ their answers there, and hands them back to pyoxigraph in the query text:
   starts from the thematic patterns;
 - a **join** ``geof:sfX(?a, ?b)`` or ``geof:distance(?a, ?b, unit) < d``: the index joins the two
   sides (each restricted first by the thematic triple patterns connected to it, read with one
-  ``SELECT`` on the store; those patterns then move into a sub-select of their own) and the group
-  gets the pairs as keyed ``VALUES`` blocks in a sub-select, which pyoxigraph hash-joins.
+  ``SELECT`` on the store) and the group gets the pairs as integer key pairs in a sub-select, which
+  pyoxigraph hash-joins with one keyed ``VALUES`` table per side. A side's table holds, where it
+  can, the rows its triple patterns matched in that read (the variables the rest of the query uses),
+  and the patterns leave the query: pyoxigraph neither evaluates them again nor reads the terms
+  back from disk. Otherwise (a blank node to write, patterns that cannot move) the table holds the
+  side's geometry literals and the patterns move into a sub-select pyoxigraph hash-joins.
 
 A conjunct is planned only when its variables are bound by triple patterns of its group (or of a
 ``GRAPH`` block or plain group joined into it):
@@ -71,7 +75,7 @@ class Planned:
     steps: list[str] = field(default_factory=list)
 
 
-Select = Callable[[str], list]  # runs a SELECT on the store, returns the first column's terms
+Select = Callable[[str], list[tuple]]  # runs a SELECT on the store, returns its rows
 
 
 def plan(sparql: str, index: Callable[[], SpatialIndex], select: Select) -> Planned:
@@ -115,23 +119,44 @@ class _Call:
     args: list  # ("var", name) or a pyoxigraph term
 
 
+@dataclass
+class _JoinSide:
+    variable: str  # the geometry variable
+    literals: list | None  # the geometry literals its triple patterns allow; None: the whole index
+    kept: list[str] = field(default_factory=list)  # with rows: the variables of its patterns used elsewhere
+    rows: list[tuple] | None = None  # the patterns' rows (geometry literal, the kept variables' terms)
+
+
 class _Planner:
     def __init__(self, query: Query, index: Callable[[], SpatialIndex], select: Select, planned: Planned):
         self.query, self.index_of, self.select, self.planned = query, index, select, planned
         self.prefixes = {**PREFIXES, **query.prefixes}
-        self.sides: dict[tuple[str, ...], list] = {}
+        self.sides: dict[tuple[str, ...], list[tuple]] = {}
+        self.columns: dict[int, list] = {}  # id of a list in self.sides -> its first column
         self.counter = 0
         self.wrapped: set[int] = set()  # offsets of statements already moved into a side's sub-select
         self.wrapped_sides: list[tuple[int, int, str]] = []
+        self.conjunct_span = (0, 0)  # of the conjunct being planned
 
     @functools.cached_property
     def index(self) -> SpatialIndex:
         return self.index_of()
 
+    @functools.cached_property
+    def variable_tokens(self) -> list[Token]:
+        return [t for t in tokenize(self.query.text) if t.kind == "variable"]
+
+    @functools.cached_property
+    def projects_all(self) -> bool:
+        """Whether a ``SELECT *`` (or ``DESCRIBE *``) may project any variable of the query."""
+        words = [t.text.upper() for t in tokenize(self.query.text) if t.kind in ("word", "punct")]
+        return any(w in ("SELECT", "DESCRIBE") and "*" in words[k + 1:k + 3] for k, w in enumerate(words))
+
     def group(self, group: Group) -> list[tuple[int, int, str]]:
         edits = []
         for clause in group.filters:
             for start, end, tokens in _conjuncts(clause.expression):
+                self.conjunct_span = (start, end)
                 try:
                     replacement, addition = self.conjunct(tokens, group)
                 except (NotPlanned, GeoKGError):  # a GeoKGError: naive evaluation reports it, as usual
@@ -170,10 +195,10 @@ class _Planner:
             raise NotPlanned
         first, second = call.args[:2]
         if isinstance(first, tuple) and isinstance(second, tuple):
-            left, right = self.side(group, first[1], second[1]), self.side(group, second[1], first[1])
-            a, b, i, j = self.index.join_positions(name, left, right, pattern=pattern)
+            left, right = self.join_side(group, first[1], second[1]), self.join_side(group, second[1], first[1])
+            a, b, i, j = self.index.join_positions(name, left.literals, right.literals, pattern=pattern)
             self.planned.steps.append(f"join {name}(?{first[1]}, ?{second[1]}): {len(i)} pairs")
-            return "(true)", self.pairs(first[1], second[1], _texts(a), _texts(b), i, j)
+            return "(true)", self.pairs(left, right, list(zip(a.values, a.datatypes)), list(zip(b.values, b.datatypes)), i, j)
         variable, constant, stored_first = (first[1], second, True) if isinstance(first, tuple) else (second[1], first, False)
         literals = self.index.select(_geometry(constant), name, pattern=pattern, stored_first=stored_first)
         self.planned.steps.append(f"selection {name} on ?{variable}: {len(literals)} literals")
@@ -184,15 +209,15 @@ class _Planner:
             raise NotPlanned
         first, second, unit = call.args
         if isinstance(first, tuple) and isinstance(second, tuple):
-            left, right = self.side(group, first[1], second[1]), self.side(group, second[1], first[1])
-            pairs = self.index.join_within_distance(limit, unit.value, left, right, inclusive=inclusive)
+            left, right = self.join_side(group, first[1], second[1]), self.join_side(group, second[1], first[1])
+            pairs = self.index.join_within_distance(limit, unit.value, left.literals, right.literals, inclusive=inclusive)
             self.planned.steps.append(f"distance join (?{first[1]}, ?{second[1]}): {len(pairs)} pairs")
-            texts_a = sorted({_term_text(x) for x, _ in pairs})
-            texts_b = sorted({_term_text(y) for _, y in pairs})
-            at_a, at_b = {t: k for k, t in enumerate(texts_a)}, {t: k for k, t in enumerate(texts_b)}
-            i = np.array([at_a[_term_text(x)] for x, _ in pairs], dtype=np.int64)
-            j = np.array([at_b[_term_text(y)] for _, y in pairs], dtype=np.int64)
-            return "(true)", self.pairs(first[1], second[1], texts_a, texts_b, i, j)
+            keys_a = sorted({_key(x) for x, _ in pairs})
+            keys_b = sorted({_key(y) for _, y in pairs})
+            at_a, at_b = {k: n for n, k in enumerate(keys_a)}, {k: n for n, k in enumerate(keys_b)}
+            i = np.array([at_a[_key(x)] for x, _ in pairs], dtype=np.int64)
+            j = np.array([at_b[_key(y)] for _, y in pairs], dtype=np.int64)
+            return "(true)", self.pairs(left, right, keys_a, keys_b, i, j)
         variable, constant, stored_first = (first[1], second, True) if isinstance(first, tuple) else (second[1], first, False)
         literals = self.index.within_distance(_geometry(constant), limit, unit.value, inclusive=inclusive, stored_first=stored_first)
         self.planned.steps.append(f"distance selection on ?{variable}: {len(literals)} literals")
@@ -242,20 +267,22 @@ class _Planner:
     def values(self, variable: str, literals: list[Literal]) -> str:
         return f"\nVALUES ?{variable} {{ {' '.join(map(_term_text, literals))} }}\n"
 
-    def pairs(self, a: str, b: str, texts_a: list[str], texts_b: list[str], i: np.ndarray, j: np.ndarray) -> str:
-        """Pairs (positions ``i``/``j`` into the two sides' literal texts) as integer key pairs and
-        two key -> literal tables, in a sub-select pyoxigraph hash-joins: each literal written once."""
+    def pairs(self, left: "_JoinSide", right: "_JoinSide", keys_a: list[tuple[str, str]], keys_b: list[tuple[str, str]],
+              i: np.ndarray, j: np.ndarray) -> str:
+        """Pairs (positions ``i``/``j`` into the two sides' literals, as (lexical form, datatype)
+        keys) as integer key pairs and a keyed table per side, in a sub-select pyoxigraph hash-joins."""
         self.counter += 1
         ka, kb = f"?eekg_pair_{self.counter}_a", f"?eekg_pair_{self.counter}_b"
         used_a, key_a = np.unique(i, return_inverse=True)
         used_b, key_b = np.unique(j, return_inverse=True)
-        rows = " ".join(f"({x} {y})" for x, y in zip(key_a.tolist(), key_b.tolist()))
-        table_a = " ".join(f"({k} {texts_a[p]})" for k, p in enumerate(used_a.tolist()))
-        table_b = " ".join(f"({k} {texts_b[p]})" for k, p in enumerate(used_b.tolist()))
+        rows = " ".join(map("({} {})".format, key_a.tolist(), key_b.tolist()))
+        columns_a, table_a = _table(left, keys_a, used_a)
+        columns_b, table_b = _table(right, keys_b, used_b)
+        projected = " ".join(f"?{v}" for v in dict.fromkeys(columns_a + columns_b)) or f"{ka} {kb}"
         return (
-            f"\n{{ SELECT ?{a} ?{b} {{ {{ SELECT * {{ VALUES ({ka} {kb}) {{ {rows} }} }} }} "
-            f"{{ SELECT * {{ VALUES ({ka} ?{a}) {{ {table_a} }} }} }} "
-            f"{{ SELECT * {{ VALUES ({kb} ?{b}) {{ {table_b} }} }} }} }} }}\n"
+            f"\n{{ SELECT {projected} {{ {{ SELECT * {{ VALUES ({ka} {kb}) {{ {rows} }} }} }} "
+            f"{{ SELECT * {{ VALUES ({ka}{''.join(f' ?{v}' for v in columns_a)}) {{ {table_a} }} }} }} "
+            f"{{ SELECT * {{ VALUES ({kb}{''.join(f' ?{v}' for v in columns_b)}) {{ {table_b} }} }} }} }} }}\n"
         )
 
     def rows_up_to(self, group: Group, statements: list[Statement], limit: int) -> int:
@@ -265,31 +292,76 @@ class _Planner:
             body = f"GRAPH {group.graph} {{ {body} }}"
         prologue = self.query.text[: self.query.form_start]
         text = f"{prologue}SELECT (COUNT(*) AS ?n) {self.query.dataset} WHERE {{ SELECT * WHERE {{ {body} }} LIMIT {limit} }}"
-        return int(self.select(text)[0].value)
+        return int(self.select(text)[0][0].value)
 
     # --- thematic sides of a join ------------------------------------------------------------
 
-    def side(self, group: Group, variable: str, other: str | None = None) -> list | None:
+    def side(self, group: Group, variable: str) -> list | None:
         """The geometry literals the triple patterns connected to ``variable`` allow (read from the
-        store), or None (the whole index) when they restrict nothing or reach ``other``."""
+        store), or None (the whole index) when they restrict nothing."""
         group = group.binding(variable)
         component = _component(group.statements, variable)
-        reached = set().union(*(s.variables for s in component))
-        if other is not None and other in reached:
-            return None
         if len(component) == 1 and _unrestricting(component[0], variable):
             return None  # e.g. ?x geo:asWKT ?g alone: every geometry of the store
+        return self.first_column(self.side_rows(group, component, [variable]))
+
+    def join_side(self, group: Group, variable: str, other: str) -> _JoinSide:
+        """A join side: as :meth:`side`, but None also when its patterns reach ``other``; with its
+        rows when its patterns can leave the query (module doc), else with the patterns wrapped."""
+        bound = group.binding(variable)
+        component = _component(bound.statements, variable)
+        if other in set().union(*(s.variables for s in component)):
+            return _JoinSide(variable, None)
+        if len(component) == 1 and _unrestricting(component[0], variable):
+            return _JoinSide(variable, None)
+        if not _movable(bound) or any(s.start in self.wrapped for s in component):
+            return _JoinSide(variable, self.first_column(self.side_rows(bound, component, [variable])))
+        kept = self.used_elsewhere(component)
+        rows = self.side_rows(bound, component, [variable, *(v for v in kept if v != variable)])
+        literals = self.first_column(rows)
+        if variable in kept:
+            rows = [(row[0], row[0], *row[1:]) for row in rows]
+            kept = [variable, *(v for v in kept if v != variable)]
+        # the rows join the group of the conjunct: a filter of a nested group would lose them
+        if (bound is group or not bound.filters) and all(_writable(term) for row in rows for term in row[1:]):
+            self.wrapped.update(s.start for s in component)
+            self.wrapped_sides.extend((s.start, s.end, "{}") for s in component)
+            return _JoinSide(variable, literals, kept, rows)
+        self.wrap(component)
+        return _JoinSide(variable, literals)
+
+    def side_rows(self, group: Group, component: list[Statement], columns: list[str]) -> list[tuple]:
+        """The rows of the statements (in ``group``'s graph) whose first column is a geometry literal."""
         body = " . ".join(s.text for s in component)
         if group.graph is not None:
             body = f"GRAPH {group.graph} {{ {body} }}"
         prologue = self.query.text[: self.query.form_start]
-        text = f"{prologue}SELECT ?{variable} {self.query.dataset} WHERE {{ {body} }}"  # the index drops repeats
+        text = f"{prologue}SELECT {' '.join('?' + c for c in columns)} {self.query.dataset} WHERE {{ {body} }}"
         key = _canonical(text)
-        if other is not None and _movable(group) and not any(s.start in self.wrapped for s in component):
-            self.wrap(component)
         if key not in self.sides:
-            self.sides[key] = [t for t in self.select(text) if type(t) is Literal and t.datatype.value in GEOMETRY_DATATYPES]
+            self.sides[key] = [
+                row for row in self.select(text) if type(row[0]) is Literal and row[0].datatype.value in GEOMETRY_DATATYPES
+            ]
         return self.sides[key]
+
+    def first_column(self, rows: list[tuple]) -> list:
+        """The rows' geometry literals: one list per side read, so that a self-join's sides are one
+        object (and the index makes one table of them)."""
+        if id(rows) not in self.columns:
+            self.columns[id(rows)] = [row[0] for row in rows]
+        return self.columns[id(rows)]
+
+    def used_elsewhere(self, component: list[Statement]) -> list[str]:
+        """The statements' variables that occur in the query outside them and the planned conjunct."""
+        names = set().union(*(s.variables for s in component))
+        names = {n for n in names if not n.startswith("_:")}
+        if self.projects_all:
+            return sorted(names)
+        spans = [(s.start, s.end) for s in component] + [self.conjunct_span]
+        return sorted({
+            t.text[1:] for t in self.variable_tokens
+            if t.text[1:] in names and not any(start <= t.start < end for start, end in spans)
+        })
 
     def wrap(self, component: list[Statement], extra: str = "") -> None:
         """Move a join side's statements into one sub-select, in place of its first statement:
@@ -450,9 +522,35 @@ def _unescape(match: re.Match) -> str:
     return _ESCAPES.get(match.group(0), match.group(0))
 
 
-def _texts(table) -> list[str]:
-    """The SPARQL text of each literal of an index table, position by position."""
-    return [_literal_text(v, d) for v, d in zip(table.values, table.datatypes)]
+def _table(side: _JoinSide, keys: list[tuple[str, str]], used: np.ndarray) -> tuple[list[str], str]:
+    """A join side's columns and ``VALUES`` rows, keyed by the rank of each used literal position:
+    its rows (the kept variables' terms), or else its literals."""
+    if side.rows is None:
+        return [side.variable], " ".join(f"({n} {_literal_text(*keys[p])})" for n, p in enumerate(used.tolist()))
+    rank = {keys[p]: n for n, p in enumerate(used.tolist())}
+    lines = []
+    for literal, *terms in side.rows:
+        n = rank.get(_key(literal))
+        if n is not None:
+            lines.append(f"({n} {' '.join(map(_sparql_text, terms))})")
+    return side.kept, " ".join(lines)
+
+
+def _key(literal: Literal) -> tuple[str, str]:
+    return literal.value, literal.datatype.value
+
+
+def _writable(term) -> bool:
+    """Whether ``VALUES`` can hold the term: an IRI or a literal (not a blank node, nor a triple)."""
+    return type(term) is NamedNode or (type(term) is Literal and not getattr(term, "direction", None))
+
+
+def _sparql_text(term) -> str:
+    if type(term) is NamedNode:
+        return f"<{term.value}>"
+    if term.language:
+        return f"{_quoted(term.value)}@{term.language}"
+    return _literal_text(term.value, term.datatype.value)
 
 
 def _term_text(literal: Literal) -> str:
@@ -460,9 +558,13 @@ def _term_text(literal: Literal) -> str:
 
 
 def _literal_text(value: str, datatype: str) -> str:
+    return f"{_quoted(value)}^^<{datatype}>"
+
+
+def _quoted(value: str) -> str:
     if _NEEDS_ESCAPE.search(value):
         value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{value}"^^<{datatype}>'
+    return f'"{value}"'
 
 
 def _component(statements: list[Statement], variable: str) -> list[Statement]:

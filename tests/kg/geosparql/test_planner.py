@@ -44,7 +44,7 @@ def store():
 
 
 def _planned(store, sparql):
-    return plan(expand_topology(sparql), store.spatial_index, lambda text: store._column(text, {}))
+    return plan(expand_topology(sparql), store.spatial_index, lambda text: store._rows(text, {}))
 
 
 def _rows(result):
@@ -85,8 +85,53 @@ def test_joins_are_planned_with_thematic_sides(store):
     planned = _planned(store, sparql)
     # 9 pairs of neighbouring columns, each with 10 shared edges and 2 x 9 shared corners
     assert planned.steps == ["join sfTouches(?ga, ?gb): 252 pairs"]
-    assert "{ SELECT * { ?a a ex:Even" in planned.sparql  # the thematic side hash-joined as a block
+    # the sides' patterns left the query: their rows (?a, ?b) came back in the keyed tables
+    assert "?a a ex:Even" not in planned.sparql and "<http://ex.org/f0_0>)" in planned.sparql
     assert len(_same_as_naive(store, sparql)) == 252
+
+
+@pytest.fixture(scope="module")
+def labelled(store):
+    """The grid again, with labels (a language tag, quotes, a line break) and blank-node geometries
+    for the odd columns."""
+    lines = []
+    for i in range(4):
+        for j in range(4):
+            f = f"<http://ex.org/f{i}_{j}>"
+            g = f"_:g{i}_{j}" if i % 2 else f"<http://ex.org/g{i}_{j}>"
+            lines += [
+                f"{f} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://ex.org/{'Even' if i % 2 == 0 else 'Odd'}> .",
+                f"{f} <{GEO}hasDefaultGeometry> {g} .",
+                f'{g} <{GEO}asWKT> "{_square(i, j)}"^^<{GEO}wktLiteral> .',
+                f'{f} <http://www.w3.org/2000/01/rdf-schema#label> "field \\"{i}\\"\\n{j}"@de-AT .',
+            ]
+    s = EmbeddedStore()
+    s.load_data(("\n".join(lines) + "\n").encode(), "ntriples")
+    return s
+
+
+@pytest.mark.parametrize(
+    "select, where, tables",
+    [
+        # a side's variables used elsewhere (projected, in an OPTIONAL, in another filter) come back
+        ("?a ?l ?ga ?b", "?a rdfs:label ?l .", "rows, rows"),
+        ("?a ?b ?n", "{ ?b rdfs:label ?n } FILTER(STRLEN(?l) > 0) ?a rdfs:label ?l .", "rows, rows"),
+        # an OPTIONAL: element order matters, so the patterns stay where they are
+        ("?a ?b ?n", "OPTIONAL { ?b rdfs:label ?n } ?a rdfs:label ?l .", "literals, literals"),
+        # SELECT *: every variable, so the odd side's blank-node geometries keep its patterns
+        ("*", "?a rdfs:label ?l .", "rows, literals"),
+    ],
+)
+def test_join_sides_hand_back_their_rows(labelled, select, where, tables):
+    sparql = (
+        f"{PREFIX}SELECT {select} {{ {where} ?a a ex:Even ; geo:hasDefaultGeometry ?ag . ?ag geo:asWKT ?ga . "
+        "?b a ex:Odd ; geo:hasDefaultGeometry ?bg . ?bg geo:asWKT ?gb . FILTER(geof:sfTouches(?ga, ?gb)) }"
+    )
+    planned = _planned(labelled, sparql)
+    assert planned.steps == ["join sfTouches(?ga, ?gb): 30 pairs"]
+    forms = ["literals" if f"VALUES (?eekg_pair_1_{k} ?g{k})" in planned.sparql else "rows" for k in "ab"]
+    assert ", ".join(forms) == tables
+    assert len(_same_as_naive(labelled, sparql)) == 30
 
 
 def test_joins_across_graph_blocks_and_distance_joins(store):

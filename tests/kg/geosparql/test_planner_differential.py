@@ -693,7 +693,7 @@ RECOGNISED = {
 
 def planned_text(store, query: str) -> str:
     """The text the store would run for a planned query."""
-    return plan(query, store.spatial_index, lambda text: store._column(text, {})).sparql
+    return plan(query, store.spatial_index, lambda text: store._rows(text, {})).sparql
 
 
 @pytest.mark.parametrize("name", RECOGNISED)
