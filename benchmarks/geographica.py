@@ -284,11 +284,16 @@ def queries(data: Dataset) -> list[Query]:
         f"FILTER(geof:distance(?g, {_wkt(centre)}, uom:metre) < {r:.3f}) }}",
         f"SELECT id FROM poi WHERE ST_DWithin(geom::geography, ST_GeogFromText('SRID=4326;{centre}'), {r:.3f})",
         oxigraph=False, expected=max(1, round(0.01 * len(data.ids["poi"])))))
+    # The buffer drawn as geof:buffer draws it (kg/geosparql/constructive.py): in an azimuthal
+    # equidistant projection centred on the nearest whole degree, 8 segments a quarter. PostGIS's
+    # geography ST_Buffer works in a UTM zone instead, a different polygon: points near its edge differ.
+    aeqd = f"+proj=aeqd +lat_0={round(data.centre[1])} +lon_0={round(data.centre[0])} +ellps=WGS84 +units=m"
     out.append(Query(
-        "SB_0.01", "selection", f"POIs within the {r:.2f} m buffer of a point (geof:buffer; both systems approximate the circle by 8 segments a quarter)",
+        "SB_0.01", "selection", f"POIs within the {r:.2f} m buffer of a point (geof:buffer: azimuthal equidistant, 8 segments a quarter)",
         f"{PREFIXES}SELECT ?f WHERE {{ ?f a ex:PointOfInterest . {feature} "
         f"FILTER(geof:sfWithin(?g, geof:buffer({_wkt(centre)}, {r:.3f}, uom:metre))) }}",
-        f"SELECT id FROM poi WHERE ST_Within(geom, ST_Buffer(ST_GeogFromText('SRID=4326;{centre}'), {r:.3f}, 'quad_segs=8')::geometry)",
+        f"SELECT id FROM poi WHERE ST_Within(geom, ST_Transform(ST_Buffer(ST_Transform("
+        f"ST_GeomFromText('{centre}', 4326), '{aeqd}'), {r:.3f}, 'quad_segs=8'), '{aeqd}', 4326))",
         oxigraph=False))
     pair = "?a geo:hasGeometry ?ag . ?ag geo:asWKT ?ga . ?b geo:hasGeometry ?bg . ?bg geo:asWKT ?gb ."
     out.append(Query(
