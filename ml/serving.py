@@ -1,0 +1,77 @@
+"""Predictions for the API and the CLI: a batch of patches or series in, classes and probabilities out,
+every request logged (time, model, version, input shape, latency).
+
+The log goes to the ``eekg.ml`` logger and, one JSON object a line, to ``requests.jsonl`` in the
+registry's folder, so it can be read back without a log setup.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+
+from ml.errors import InvalidModelInput
+from ml.inference import predict_probabilities
+from ml.registry import Registry
+
+log = logging.getLogger("eekg.ml")
+MAX_BATCH = 4096
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The answer to one request: the predicted class of each input and all class probabilities."""
+
+    model: str
+    version: str
+    classes: list[str]
+    probabilities: list[list[float]]
+    class_names: list[str]
+
+
+class Predictor:
+    """Answers prediction requests from the models of ``registry``, one model computation at a time."""
+
+    def __init__(self, registry: Registry):
+        self.registry = registry
+        self._lock = threading.Lock()  # Keras models are not made for concurrent calls; requests queue here
+        self.log_file = registry.root / "requests.jsonl"
+
+    def predict(self, name: str, inputs, version: str | None = None) -> Prediction:
+        """Classes and probabilities of ``inputs`` (a batch shaped like the model's input) by model ``name``."""
+        started = time.perf_counter()
+        model, card = self.registry.load(name, version)
+        shape = list(np.shape(inputs)) if _rectangular(inputs) else None
+        if shape is not None and len(shape) == len(card.input_shape) + 1 and shape[0] > MAX_BATCH:
+            raise InvalidModelInput(f"Got a batch of {shape[0]:,} inputs; send at most {MAX_BATCH:,} a request.")
+        with self._lock:
+            probabilities = predict_probabilities(model, card, inputs)
+        latency = time.perf_counter() - started
+        self._record(card.name, card.version, shape, latency)
+        return Prediction(card.name, card.version, [card.classes[i] for i in probabilities.argmax(1)],
+                          np.round(probabilities, 5).tolist(), list(card.classes))
+
+    def _record(self, name: str, version: str, shape, latency: float) -> None:
+        entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), "model": name,
+                 "version": version, "input_shape": shape, "latency_ms": round(latency * 1000, 2)}
+        log.info("prediction %s", entry)
+        try:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            with self.log_file.open("a") as out:
+                out.write(json.dumps(entry) + "\n")
+        except OSError:
+            log.exception("could not append to the request log %s", self.log_file)
+
+
+def _rectangular(inputs) -> bool:
+    try:
+        np.shape(inputs)
+        return True
+    except ValueError:
+        return False
