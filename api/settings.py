@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         8192, gt=0, description="Longest URL query string accepted (414 above); longer queries go in a POST body."
     )
     cors_origins: KeyList = Field(default_factory=list, description="Origins allowed by CORS ('*' for any).")
+    federation: Path | None = Field(
+        None, description="TOML file naming the federation's sources (docs/federation.md); /sparql then answers queries over them."
+    )
 
     @field_validator("writer_keys", "reader_keys", "cors_origins", mode="before")
     @classmethod

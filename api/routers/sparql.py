@@ -99,11 +99,18 @@ async def answer_query(request: Request, store: Store, settings: Settings, opera
     if operation.using_graphs or operation.using_named_graphs:
         raise BadRequest("using-graph-uri and using-named-graph-uri belong to updates; for queries use default-graph-uri.")
     accept = request.headers.get("accept")
-    body, offer = await in_one_thread(evaluate, store, operation, accept, settings.query_timeout)
-    return Response(body, media_type=offer.media_type, headers={"Vary": "Accept"})
+    store = request.app.state.federation or store  # a configured federation answers queries; updates stay local
+    body, offer, partial = await in_one_thread(evaluate, store, operation, accept, settings.query_timeout)
+    headers = {"Vary": "Accept"}
+    if partial:  # federation: sources configured as partial failed (docs/federation.md)
+        headers[PARTIAL_HEADER] = ", ".join(partial)
+    return Response(body, media_type=offer.media_type, headers=headers)
 
 
-def evaluate(store: Store, operation: Operation, accept: str | None, timeout: float) -> tuple[bytes, Offer]:
+PARTIAL_HEADER = "X-EEKG-Partial"  # names the federation's sources that failed, when the answer goes on without them
+
+
+def evaluate(store: Store, operation: Operation, accept: str | None, timeout: float) -> tuple[bytes, Offer, list[str]]:
     """Prepare, negotiate and serialise; pyoxigraph answers must live and die in one thread."""
     explicit = bool(operation.default_graphs or operation.named_graphs)  # then they are the whole dataset
     result = store.query(
@@ -114,7 +121,8 @@ def evaluate(store: Store, operation: Operation, accept: str | None, timeout: fl
     )
     try:
         offer = choose_offer(accept, GRAPH_OFFERS if result.form == "GRAPH" else RESULT_OFFERS, operation.format)
-        return result.serialize(offer.name), offer
+        report = getattr(result, "report", None)  # a federated answer
+        return result.serialize(offer.name), offer, sorted({f.source for f in report.failed}) if report else []
     finally:
         del result
 

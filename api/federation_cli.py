@@ -1,0 +1,101 @@
+"""`eekg federation ...`: describe the sources of a federation, query it, validate a crop map with LUCAS."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+CONFIG_OPTION = click.option("--config", "config", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                             help="The federation's TOML file (docs/federation.md).")
+
+
+@click.group(name="federation")
+def federation_group():
+    """One GeoSPARQL endpoint over several sources (docs/federation.md)."""
+
+
+@federation_group.command()
+@CONFIG_OPTION
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the descriptions (JSON); name it as `descriptions` in the configuration.")
+def describe(config, output):
+    """Ask every source what it holds (predicates, classes, extent, GeoSPARQL) and save it."""
+    from federation import load_federation
+    from federation.description import save_descriptions
+
+    with load_federation(config) as federation:
+        descriptions = federation.refresh()
+    save_descriptions(descriptions, output)
+    for name, d in descriptions.items():
+        click.echo(f"{name}: {d.triples:,} triples, {len(d.predicates)} predicates, GeoSPARQL {d.geosparql}, extent {d.extent}")
+
+
+@federation_group.command()
+@click.argument("sparql")
+@CONFIG_OPTION
+@click.option("--source", "sources", multiple=True, help="Ask only this source (repeatable).")
+@click.option("--format", "output_format", default=None, help="json, csv, tsv or xml; turtle, ntriples or jsonld for CONSTRUCT.")
+@click.option("--explain", is_flag=True, help="Print the sub-queries each source would get, and send none.")
+def query(sparql, config, sources, output_format, explain):
+    """Answer a query over the federation's sources."""
+    from federation import load_federation
+
+    with load_federation(config) as federation:
+        if explain:
+            for number, plan in enumerate(federation.plan(sparql, sources), 1):
+                for step in plan.steps:
+                    for sub in step.subs:
+                        click.echo(f"# scope {number}, {sub.source}, about {sub.estimate:,.0f} triples\n{sub.sparql}\n")
+            return
+        result = federation.query(sparql, sources=sources or None)
+        sys.stdout.buffer.write(result.serialize(output_format or ("turtle" if result.form == "GRAPH" else "json")))
+        report = result.report
+    click.echo(f"\n{len(report.fetched)} sub-queries, {report.triples:,} triples, {report.bytes:,} bytes gathered "
+               f"in {report.gather_seconds:.2f} s.", err=True)
+
+
+@click.group(name="lucas")
+def lucas_group():
+    """LUCAS survey points against the crop-type map (docs/federation.md)."""
+
+
+@lucas_group.command(name="validate")
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              help="A federation's TOML file: validate over its sources (docs/federation.md).")
+@click.option("--store", "store_dir", envvar="EEKG_STORE_DIR", type=click.Path(file_okay=False, path_type=Path),
+              help="Or the directory of an embedded store holding points, predictions and code lists. Env: EEKG_STORE_DIR.")
+@click.option("--distance", default=10.0, show_default=True, help="Metres from a LUCAS point to a matching crop region.")
+@click.option("--points", "points_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every point's result to this CSV file.")
+def lucas_validate(config, store_dir, distance, points_file):
+    """Validate the crop-type map against the LUCAS points: a summary per LC1 class as JSON."""
+    import csv
+    from contextlib import ExitStack
+
+    from federation.lucas import validate_crop_map
+
+    if (config is None) == (store_dir is None):
+        raise click.UsageError("Give either --config FEDERATION.toml or --store DIR.")
+    with ExitStack() as stack:
+        if config is not None:
+            from federation import load_federation
+
+            searched = stack.enter_context(load_federation(config))
+        else:
+            from kg.embedded import EmbeddedStore
+
+            searched = stack.enter_context(EmbeddedStore(store_dir))
+        result = validate_crop_map(searched, distance)
+    if points_file is not None:
+        with open(points_file, "w", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["point_id", "land_cover", "crop_types", "positive", "point"])
+            writer.writerows([p.point_id, p.land_cover, " ".join(p.crop_types), p.positive, p.point] for p in result.points)
+    click.echo(json.dumps({"distance": distance, "points": len(result.points), "positive": result.positive,
+                           "negative": result.negative,
+                           "classes": [{**asdict(c), "negative": c.negative, "share_positive": round(c.share_positive, 4)}
+                                       for c in result.by_class()]}, indent=1))

@@ -1,0 +1,155 @@
+"""LUCAS validation at the reference study's scale, end-to-end through the federated endpoint.
+
+The crop map (936,566 generated field polygons of realistic size, 0.3-6 ha, over eastern Austria)
+sits in our own server (uvicorn, embedded store with its spatial index); the 8,841 LUCAS points in
+the real Oxigraph server (`oxigraph serve`); the code lists in the federated server's own store.
+`POST /lucas/validate` on the federated server is timed (warm: the sources' descriptions are made
+first, and each server's spatial index is built at its first spatial query), against the baseline
+in the same run: the same validation on one embedded store holding all the data. Answers are
+cross-checked; results go to benchmarks/results/federation.json.
+
+    uv run --group test python benchmarks/federation.py [--fields 936566] [--points 8841]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "federation")]
+
+from federation_support import eekg_server, oxigraph_server  # noqa: E402
+
+from federation.lucas import validate_crop_map  # noqa: E402
+from kg.embedded import EmbeddedStore  # noqa: E402
+from ontologies import CODELIST_FILES  # noqa: E402
+
+D, GEO = "https://w3id.org/eekg/data/", "http://www.opengis.net/ont/geosparql#"
+FOOD, SOSA = "https://w3id.org/eekg/ont/food#", "http://www.w3.org/ns/sosa/"
+CROP, LC1 = "https://w3id.org/eekg/codes/crop-type/", "https://w3id.org/eekg/codes/lucas-lc1/"
+TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+# crop type -> an LC1 code mapped to it (ontologies/codes/mappings.ttl)
+CROPS = {"maize": "B16", "winter-wheat": "B11", "rapeseed": "B32", "potato": "B21", "rye": "B14", "winter-barley": "B13",
+         "soy": "B33", "sunflower": "B31", "triticale": "B18", "grassland": "E20", "legumes": "B41", "beet": "B22"}
+AREA = (14.5, 47.0, 17.0, 48.9)  # west, south, east, north
+
+
+def crop_map(fields: int, rng) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
+    """N-Triples of the crop map, with the polygons' centres and crop indices (for placing points)."""
+    x = rng.uniform(AREA[0], AREA[2], fields)
+    y = rng.uniform(AREA[1], AREA[3], fields)
+    hectares = np.clip(rng.lognormal(np.log(1.5), 0.6, fields), 0.3, 6.0)
+    side_m = np.sqrt(hectares * 1e4)
+    aspect = rng.uniform(0.5, 2.0, fields)
+    w = side_m * aspect / (111_320 * np.cos(np.radians(y)))
+    h = side_m / aspect / 111_200
+    crop = rng.integers(0, len(CROPS), fields)
+    names = list(CROPS)
+    lines = []
+    for i in range(fields):
+        o, r = f"<{D}crop-type/AT/2018/c{i}>", f"<{D}crop-type/AT/2018/c{i}/region>"
+        g = f"<{D}crop-type/AT/2018/c{i}/region/geometry>"
+        x0, y0, x1, y1 = x[i], y[i], x[i] + w[i], y[i] + h[i]
+        lines.append(f"{o} {TYPE} <{FOOD}CropTypeObservation> .\n{o} <{FOOD}cropType> <{CROP}{names[crop[i]]}> .\n"
+                     f"{o} <{SOSA}hasFeatureOfInterest> {r} .\n{r} <{GEO}hasGeometry> {g} .\n"
+                     f'{g} <{GEO}asWKT> "POLYGON(({x0:.6f} {y0:.6f}, {x1:.6f} {y0:.6f}, {x1:.6f} {y1:.6f}, {x0:.6f} {y1:.6f}, '
+                     f'{x0:.6f} {y0:.6f}))"^^<{GEO}wktLiteral> .\n')
+    return "".join(lines).encode(), np.column_stack([x + w / 2, y + h / 2]), crop, np.column_stack([w, h])
+
+
+def lucas_points(n: int, centres: np.ndarray, crop: np.ndarray, sizes: np.ndarray, rng) -> bytes:
+    """Points: two thirds in a field, labelled with its crop's LC1 code or (one in five) another; a third anywhere."""
+    names, lines = list(CROPS), []
+    chosen = rng.choice(len(centres), n, replace=False)
+    for k in range(n):
+        i = chosen[k]
+        if k % 3 != 2:
+            px, py = centres[i] + rng.uniform(-0.4, 0.4, 2) * sizes[i]
+            label = crop[i] if rng.random() > 0.2 else rng.integers(0, len(names))
+        else:
+            px, py = rng.uniform(AREA[0], AREA[2]), rng.uniform(AREA[1], AREA[3])
+            label = rng.integers(0, len(names))
+        point_id = f"{4700_0000 + k}"
+        obs, pt = f"<{D}lucas/2018/{point_id}>", f"<{D}lucas/2018/{point_id}/point>"
+        lines.append(f"{obs} {TYPE} <{FOOD}LucasObservation> .\n{obs} <{FOOD}landCover> <{LC1}{CROPS[names[label]]}> .\n"
+                     f"{obs} <{SOSA}hasFeatureOfInterest> {pt} .\n{pt} <{FOOD}pointId> \"{point_id}\" .\n"
+                     f"{pt} <{GEO}hasGeometry> {pt[:-1]}/geometry> .\n"
+                     f'{pt[:-1]}/geometry> <{GEO}asWKT> "POINT({px:.7f} {py:.7f})"^^<{GEO}wktLiteral> .\n')
+    return "".join(lines).encode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fields", type=int, default=936_566)
+    parser.add_argument("--points", type=int, default=8_841)
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "federation.json")
+    args = parser.parse_args()
+    rng = np.random.default_rng(2018)
+    results: dict = {"fields": args.fields, "points": args.points}
+    started = time.perf_counter()
+    crops, centres, crop, sizes = crop_map(args.fields, rng)
+    points = lucas_points(args.points, centres, crop, sizes, rng)
+    results["generate_s"] = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="eekg-federation-bench-") as folder:
+        crops_file = Path(folder) / "crops.nt"
+        crops_file.write_bytes(crops)
+        del crops
+        started = time.perf_counter()
+        crop_store = EmbeddedStore()
+        crop_store.load([crops_file])
+        results["load_crop_map_s"] = time.perf_counter() - started
+        own = EmbeddedStore()
+        own.load(list(CODELIST_FILES))
+        with oxigraph_server(points) as lucas_url, eekg_server(crop_store, query_timeout=600) as crops_url:
+            config = Path(folder) / "federation.toml"
+            config.write_text(f'timeout = 600\n[[source]]\nname = "crops"\nurl = "{crops_url}"\ntimeout = 600\n'
+                              f'[[source]]\nname = "lucas"\nurl = "{lucas_url}"\ntimeout = 600\n'
+                              '[[source]]\nname = "codes"\nstore = "self"\n')
+            with eekg_server(own, federation=config, query_timeout=600) as federated:
+                base = federated.rsplit("/", 1)[0]
+                started = time.perf_counter()
+                httpx.get(federated, params={"query": "ASK { ?s ?p ?o }"}, timeout=600).raise_for_status()  # describes
+                results["describe_sources_s"] = time.perf_counter() - started
+                started = time.perf_counter()  # builds the crop server's spatial index (a one-off per server)
+                httpx.get(crops_url, params={"query": 'ASK { ?g geo:asWKT ?w FILTER(geof:sfIntersects(?w, '
+                                             '"POINT(15 48)"^^geo:wktLiteral)) }'}, timeout=600).raise_for_status()
+                results["crop_index_build_s"] = time.perf_counter() - started
+                times = []
+                for _ in range(2):
+                    started = time.perf_counter()
+                    response = httpx.post(base + "/lucas/validate", json={"distance": 10}, timeout=600)
+                    times.append(time.perf_counter() - started)
+                    response.raise_for_status()
+                answer = response.json()
+        results["federated_validate_s"] = min(times)
+        results["federated_validate_runs_s"] = times
+        print(f"federated: {answer['points']:,} applicable points, {answer['positive']:,} positive, "
+              f"{answer['negative']:,} negative in {min(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)})")
+        started = time.perf_counter()
+        union = EmbeddedStore()
+        union.load([crops_file, *CODELIST_FILES])
+        union.load_data(points, "ntriples")
+        union.spatial_index()
+        results["baseline_load_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    expected = validate_crop_map(union, 10)
+    results["one_store_validate_s"] = time.perf_counter() - started
+    assert (len(expected.points), expected.positive) == (answer["points"], answer["positive"]), "the answers differ"
+    assert {p.point_id for p in expected.points if p.positive} == {p["point_id"] for p in answer["results"] if p["positive"]}
+    results["federated_vs_one_store"] = results["federated_validate_s"] / results["one_store_validate_s"]
+    results.update(applicable=answer["points"], positive=answer["positive"], negative=answer["negative"])
+    print(f"one store: {results['one_store_validate_s']:.2f} s; federated / one store = {results['federated_vs_one_store']:.2f}")
+    args.output.write_text(json.dumps(results, indent=1))
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
