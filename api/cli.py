@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from api.ml_cli import ml
 from kg.embedded import EmbeddedStore
 from kg.errors import USER_ERRORS
 
@@ -93,6 +94,84 @@ def map_command(mapping, inputs, store_dir, graph, engine, validate, chunk_rows)
                f"in {run.seconds:.1f} s; {len(run.rejected):,} rows rejected.")
 
 
+@main.command(name="interlink")
+@click.option("--source", "source_spec", required=True,
+              help="The source dataset: a file (GeoParquet, GeoJSON, Shapefile, CSV with WKT, N-Triples ...) optionally "
+                   "followed by id=COLUMN base=IRI, or a store selection: 'class=IRI', 'graph=IRI', "
+                   "'pattern={ ... }' binding ?entity and ?wkt (docs/interlink.md).")
+@click.option("--target", "target_spec", required=True, help="The target dataset, written as --source.")
+@click.option("--store", "store_dir", envvar="EEKG_STORE_DIR", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory of the embedded store: read store selections from it and write the links into it. Env: EEKG_STORE_DIR.")
+@click.option("--graph", help="Named graph for the links and their provenance (default: a new graph named after the run).")
+@click.option("--replace", is_flag=True, help="Replace the content of --graph if it holds triples.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the links to this RDF file (.nt, .nq, .ttl, .trig) instead of the store.")
+@click.option("--budget", type=int, help="Verify at most this many candidate pairs, the heaviest first (default: all).")
+@click.option("--weighting", help="Orders the candidate pairs: mbro, x2, cf, js, isp, random, a product such as x2*mbro, "
+                                  "or a composite such as mbro,isp (default with --budget: mbro).")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local", show_default=True,
+              help="Link in this process, or on Spark ($EEKG_SPARK_MASTER, default local[*]) with the same result.")
+@click.option("--relations", help="Comma-separated relations to emit (default: all of sfEquals, sfIntersects, sfTouches, "
+                                  "sfCrosses, sfWithin, sfContains, sfOverlaps, ehCovers, ehCoveredBy).")
+@click.option("--granularity", type=float, default=1.0, show_default=True,
+              help="Tile size as a multiple of the source's mean MBR width and height.")
+@click.option("--skip-invalid", is_flag=True, help="Leave invalid geometries out (counted in the provenance) instead of stopping.")
+def interlink_command(source_spec, target_spec, store_dir, graph, replace, output, budget, weighting, engine, relations,
+                      granularity, skip_invalid):
+    """Discover the topological relations between two datasets and store them as GeoSPARQL links."""
+    from contextlib import nullcontext
+
+    from kg.interlink import interlink, read_dataset, write_to_file, write_to_store
+    from kg.interlink.links import check_graph_free
+
+    if output is None and store_dir is None:
+        raise click.UsageError("Give --store DIR to write the links into, or --output FILE.")
+    with EmbeddedStore(store_dir) if store_dir else nullcontext() as store, _ProgressBars() as progress:
+        if output is None and graph:
+            check_graph_free(store, graph, replace)  # before the work, not after it
+        source, target = read_dataset(source_spec, store, "source"), read_dataset(target_spec, store, "target")
+        click.echo(f"Read {len(source):,} source and {len(target):,} target entities.", err=True)
+        run = interlink(source, target, budget=budget, weighting=weighting, engine=engine, relations=relations,
+                        granularity=granularity, on_invalid="skip" if skip_invalid else "raise", progress=progress)
+        progress.close()
+        if output is None:
+            graph, triples = write_to_store(run, store, graph, replace=replace)
+            where = f"the graph <{graph}>"
+        else:
+            graph, triples = write_to_file(run, output, graph)
+            where = str(output)
+    found = run.found
+    click.echo(f"{run.plan.method.capitalize()} interlinking: {found.candidates:,} candidate pairs, {found.verified:,} verified, "
+               f"{found.related:,} related, {run.links:,} links in {run.seconds:.1f} s; {triples:,} triples written to {where}.")
+
+
+class _ProgressBars:
+    """One progress bar on stderr per stage the interlinking reports (filtering, verifying)."""
+
+    def __init__(self):
+        self.stage, self.bar, self.done = None, None, 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.done = stage, 0
+            self.bar = click.progressbar(length=total, label=stage.capitalize(), file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 @main.command()
 @STORE_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -147,6 +226,13 @@ def _serve(store, host: str, port: int, config: Path | None, demo: bool = False)
     click.echo(f"SPARQL endpoint: http://{host}:{port}/sparql   API docs: http://{host}:{port}/docs")
     uvicorn.run(create_app(store, settings, close_store=True), host=host, port=port, log_level="info")
 
+
+main.add_command(ml)  # eekg ml ...: api/ml_cli.py
+
+from api.federation_cli import federation_group, lucas_group  # noqa: E402
+
+main.add_command(federation_group)  # eekg federation ...: api/federation_cli.py
+main.add_command(lucas_group)  # eekg lucas validate
 
 if __name__ == "__main__":
     main()

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from api.routers import graph_store, service, sparql
+from api.routers import catalogue, graph_store, lucas, models, service, sparql
 from api.settings import Settings
 from kg.store import Store
 
@@ -25,6 +25,7 @@ A GeoSPARQL 1.1 knowledge graph of Earth-observation products.
 * **/update**: SPARQL 1.1 Update only.
 * **/rdf-graphs/service**: SPARQL 1.1 Graph Store HTTP Protocol (`?default` or `?graph=IRI`).
 * **/health**: status and size of the store.
+* **/models**: the trained models; `POST /models/{name}/predict` classifies a batch of patches or series.
 
 Writes need a writer API key, sent as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
 Every error answers `{"error": kind, "message": what was wrong and what to do}`.
@@ -42,6 +43,7 @@ def create_app(store: Store, settings: Settings, *, close_store: bool = False) -
 
     app = FastAPI(title="ExtremeEarth GeoSPARQL endpoint", description=DESCRIPTION, version="0.1.0", lifespan=lifespan)
     app.state.store, app.state.settings = store, settings
+    app.state.federation = _federation(settings, store)
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -50,9 +52,20 @@ def create_app(store: Store, settings: Settings, *, close_store: bool = False) -
             allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE"],
             allow_headers=["Accept", "Authorization", "Content-Type", "X-API-Key"],
         )
-    for router in (sparql.router, graph_store.router, service.router):
+    for router in (sparql.router, graph_store.router, service.router, models.router):
+        app.include_router(router)
+    for router in (catalogue.router, lucas.router):  # the federation's services, over the federation when configured
         app.include_router(router)
     return app
+
+
+def _federation(settings: Settings, store: Store):
+    """The federation /sparql answers queries over, when the settings name one (docs/federation.md)."""
+    if settings.federation is None:
+        return None
+    from federation import load_federation
+
+    return load_federation(settings.federation, own_store=store)
 
 
 def app_from_settings() -> FastAPI:
