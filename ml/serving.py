@@ -1,5 +1,5 @@
 """Predictions for the API and the CLI: a batch of patches or series in, classes and probabilities out,
-every request logged (time, model, version, input shape, latency).
+every request logged (time, model, version, input shape, latency; the error of a refused one).
 
 The log goes to the ``eekg.ml`` logger and, one JSON object a line, to ``requests.jsonl`` in the
 registry's folder, so it can be read back without a log setup.
@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-from ml.errors import InvalidModelInput
+from ml.errors import InvalidModelInput, MLError
 from ml.inference import predict_probabilities
 from ml.registry import Registry
 
@@ -46,20 +46,26 @@ class Predictor:
     def predict(self, name: str, inputs, version: str | None = None) -> Prediction:
         """Classes and probabilities of ``inputs`` (a batch shaped like the model's input) by model ``name``."""
         started = time.perf_counter()
-        model, card = self.registry.load(name, version)
         shape = list(np.shape(inputs)) if _rectangular(inputs) else None
-        if shape is not None and len(shape) == len(card.input_shape) + 1 and shape[0] > MAX_BATCH:
-            raise InvalidModelInput(f"Got a batch of {shape[0]:,} inputs; send at most {MAX_BATCH:,} a request.")
-        with self._lock:
-            probabilities = predict_probabilities(model, card, inputs)
-        latency = time.perf_counter() - started
-        self._record(card.name, card.version, shape, latency)
+        try:
+            model, card = self.registry.load(name, version)
+            version = card.version
+            if shape is not None and len(shape) == len(card.input_shape) + 1 and shape[0] > MAX_BATCH:
+                raise InvalidModelInput(f"Got a batch of {shape[0]:,} inputs; send at most {MAX_BATCH:,} a request.")
+            with self._lock:
+                probabilities = predict_probabilities(model, card, inputs)
+        except MLError as error:  # refused requests are logged too, with what was wrong
+            self._record(name, version, shape, time.perf_counter() - started, error.message)
+            raise
+        self._record(card.name, card.version, shape, time.perf_counter() - started)
         return Prediction(card.name, card.version, [card.classes[i] for i in probabilities.argmax(1)],
                           np.round(probabilities, 5).tolist(), list(card.classes))
 
-    def _record(self, name: str, version: str, shape, latency: float) -> None:
+    def _record(self, name: str, version: str | None, shape, latency: float, error: str | None = None) -> None:
         entry = {"time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), "model": name,
                  "version": version, "input_shape": shape, "latency_ms": round(latency * 1000, 2)}
+        if error:
+            entry["error"] = error
         log.info("prediction %s", entry)
         try:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -81,8 +81,9 @@ class Trained:
 
 
 def train(recipe: Recipe, registry: Registry | None = None, *, data: str | Path | None = None,
-          verbose: int = 0, say: Say = lambda _: None) -> Trained:
-    """Train ``recipe`` on its data set (``data`` overrides the path), evaluate, save into ``registry``."""
+          verbose: int = 0, say: Say = lambda _: None, notes: dict | None = None) -> Trained:
+    """Train ``recipe`` on its data set (``data`` overrides the path), evaluate, save into ``registry``
+    (``notes`` are added to the card's ``data``)."""
     if recipe.architecture not in ARCHITECTURES:
         raise MLError(f"Got architecture {recipe.architecture!r}; the architectures are {', '.join(ARCHITECTURES)}.")
     from ml._keras import keras
@@ -96,7 +97,7 @@ def train(recipe: Recipe, registry: Registry | None = None, *, data: str | Path 
     card = ModelCard(
         name=recipe.name, kind=recipe.kind, architecture=recipe.architecture, classes=tuple(classes),
         input_shape=tuple(int(n) for n in x_train.shape[1:]), metrics=metrics, config=_jsonable(asdict(recipe)),
-        data_hash=hash_arrays(x_train, y_train, x_val, y_val), data={**about, "history": history},
+        data_hash=hash_arrays(x_train, y_train, x_val, y_val), data={**about, "history": history, **(notes or {})},
         codes={c: UCR_CROP_CODES[c] for c in classes if c in UCR_CROP_CODES} if recipe.kind == "crop-type"
         else {c: c for c in classes},
         training_seconds=round(seconds, 1))
@@ -178,8 +179,7 @@ def grid_search(registry: Registry | None = None, *, layers=(2, 3, 4), cells=(10
     chosen = replace(base, name=f"{base.name}-grid", epochs=final_epochs or base.epochs,
                      options={**base.options, "layers": best["layers"], "cells": best["cells"]})
     say(f"best: {best['layers']} layers x {best['cells']} cells; trained again on all kept series")
-    trained = train(chosen, registry, data=data, verbose=verbose, say=say)
-    trained.card.data.setdefault("grid", table)
+    trained = train(chosen, registry, data=data, verbose=verbose, say=say, notes={"grid": table})
     return trained, table
 
 

@@ -10,6 +10,8 @@ import geopandas
 from click.testing import CliRunner
 
 from api.cli import main
+from ml.data import data_dir
+from ml.registry import Registry
 
 
 def _run(*args):
@@ -43,6 +45,26 @@ def test_list_evaluate_predict_export_import(registry, tmp_path):
     assert _run("export", "tiny-crop", str(exported), "--registry", root).exit_code == 0
     imported = _run("import", str(exported), "--registry", str(tmp_path / "other"))
     assert imported.exit_code == 0 and "Imported tiny-crop version" in imported.output
+
+
+def test_train_shows_progress_and_saves_the_model(tmp_path):
+    rows = (data_dir() / "ucr-crop" / "Crop_TRAIN.tsv").read_text().splitlines()[::15]  # 16 series of each class
+    (tmp_path / "crop.tsv").write_text("\n".join(rows) + "\n")
+    root = str(tmp_path / "models")
+    grid = _run("train", "crop-lstm", "--grid", "--layers", "1", "--cells", "4,8", "--grid-epochs", "1", "--epochs", "2",
+                "--data", str(tmp_path / "crop.tsv"), "--registry", root)
+    assert grid.exit_code == 0, grid.output
+    assert "UCR Crop: 312 series to train on, 72 held out, 24 classes" in grid.output
+    assert "1 layers x 4 cells: validation accuracy" in grid.output and "1 layers x 8 cells" in grid.output
+    assert "phase one: 1 epochs, class-weighted loss" in grid.output and "phase two: 1 epochs" in grid.output
+    assert "━━━" in grid.output and "val_loss" in grid.output  # Keras's progress bars, batch by batch
+    assert "Saved crop-lstm-grid version 1" in grid.output and "validation accuracy" in grid.output
+    card = Registry(root, shipped=None).card("crop-lstm-grid")  # every configuration tried, the best kept
+    assert [(row["layers"], row["cells"]) for row in card.data["grid"]] == [(1, 4), (1, 8)]
+    best = max(card.data["grid"], key=lambda row: row["validation_accuracy"])
+    assert card.config["options"] == {"layers": 1, "cells": best["cells"]} and card.config["epochs"] == 2
+    listed = _run("list", "--registry", root)
+    assert listed.output.split()[:2] == ["crop-lstm-grid", "v1"]
 
 
 def test_errors_are_one_clear_line(registry, tmp_path):

@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import pytest
+import shapely
 from PIL import Image
 
 from ml.data import data_dir
@@ -32,6 +33,14 @@ def test_split_is_spatially_disjoint_with_a_gap(patches):
     train, val = spatial_split(patches, validation=0.2, gap=128, seed=3)
     assert not set(train) & set(val)
     assert footprint_gap(patches, train, val) >= 128  # no training footprint within 128 px of a validation one
+    # the same, counted independently: validation footprints grown by the gap meet no training footprint's inside
+    s = patches.size
+    grown = shapely.union_all(shapely.box(patches.x[val] - 128, patches.y[val] - 128,
+                                          patches.x[val] + s + 128, patches.y[val] + s + 128))
+    kept = shapely.box(patches.x[train], patches.y[train], patches.x[train] + s, patches.y[train] + s)
+    assert shapely.area(shapely.intersection(kept, grown)).max() == 0
+    # and the gap is real: some patches lie in it, in neither part
+    assert len(train) + len(val) < len(patches)
     assert 0.1 < len(val) / len(patches) < 0.35 and len(train) > len(patches) / 2
     again = spatial_split(patches, validation=0.2, gap=128, seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(again, (train, val)))  # seeded

@@ -76,7 +76,15 @@ def test_the_models_are_listed(server):
     ("no-such-model", {"inputs": [[[0.1]] * 46]}, 404, "There is no model named 'no-such-model'. Models: tiny-crop, tiny-sea-ice"),
     ("tiny-crop", {"inputs": [[[0.1]] * 46], "version": "7"}, 404, "has no version '7'"),
 ])
-def test_bad_requests_are_refused_clearly(server, name, body, status, message):
+def test_bad_requests_are_refused_clearly(server, registry, name, body, status, message):
+    log = registry.root / "requests.jsonl"
+    before = log.read_text().count("\n") if log.exists() else 0
     answer = server.post(f"/models/{name}/predict", content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert answer.status_code == status
     assert message in answer.json()["message"] and "Traceback" not in answer.text
+    logged = [json.loads(line) for line in log.read_text().splitlines()[before:]] if log.exists() else []
+    if "inputs" in body:  # a request that reached a model is logged, refused or not, with what was wrong
+        assert len(logged) == 1 and logged[0]["model"] == name and message in logged[0]["error"]
+        assert logged[0]["version"] == body.get("version", "1" if name == "tiny-crop" else None)
+    else:  # refused by the request schema before any model was asked
+        assert logged == []

@@ -10,7 +10,7 @@ from conftest import TINY_CROP
 
 from ml._keras import keras
 from ml.errors import MLError
-from ml.train import RECIPES, class_weights, fit, grid_search, train
+from ml.train import RECIPES, class_weights, fit, train
 
 
 def test_the_two_phase_lstm_changes_its_loss_between_phases():
@@ -50,19 +50,6 @@ def test_the_sea_ice_recipe_reports_the_dropped_patches_and_the_split(registry):
     card = registry.card("tiny-sea-ice")
     assert card.data["dropped_constant"] > 0 and card.data["train"] > card.data["validation"] > 0
     assert card.classes == ("water", "ice", "land") and card.input_shape == (64, 64, 3)
-
-
-@pytest.mark.slow
-def test_grid_search_tries_each_configuration_and_keeps_the_best(tmp_path):
-    from ml.registry import Registry
-
-    registry = Registry(tmp_path, shipped=None)
-    trained, table = grid_search(registry, layers=(1, 2), cells=(4, 8), epochs=1, final_epochs=2,
-                                 base=replace(TINY_CROP, limit=240))
-    assert [(row["layers"], row["cells"]) for row in table] == [(1, 4), (1, 8), (2, 4), (2, 8)]
-    best = max(table, key=lambda row: row["validation_accuracy"])
-    assert trained.card.config["options"] == {"layers": best["layers"], "cells": best["cells"]}
-    assert registry.card("tiny-crop-grid").version == "1"
 
 
 def test_bad_recipes_are_refused():
