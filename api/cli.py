@@ -234,5 +234,9 @@ from api.federation_cli import federation_group, lucas_group  # noqa: E402
 main.add_command(federation_group)  # eekg federation ...: api/federation_cli.py
 main.add_command(lucas_group)  # eekg lucas validate
 
+from api.spark_cli import spark_group  # noqa: E402
+
+main.add_command(spark_group)  # eekg spark ...: api/spark_cli.py (docs/spark.md)
+
 if __name__ == "__main__":
     main()

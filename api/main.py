@@ -70,7 +70,19 @@ def _federation(settings: Settings, store: Store):
 
 def app_from_settings() -> FastAPI:
     """The app over the store the settings name (in memory when none); a factory for uvicorn."""
+    settings = Settings.load()
+    return create_app(store_from_settings(settings), settings, close_store=True)
+
+
+def store_from_settings(settings: Settings) -> Store:
+    """The store the settings choose: the embedded store, or the Spark store over a warehouse (docs/spark.md)."""
+    if settings.store_backend == "spark":
+        from kg.errors import GeoKGError
+        from kg.spark.store import SparkStore
+
+        if settings.spark_warehouse is None:
+            raise GeoKGError("store_backend = 'spark' needs spark_warehouse, the directory `eekg spark load` wrote.")
+        return SparkStore(settings.spark_warehouse, master=settings.spark_master)
     from kg.embedded import EmbeddedStore
 
-    settings = Settings.load()
-    return create_app(EmbeddedStore(settings.store), settings, close_store=True)
+    return EmbeddedStore(settings.store)

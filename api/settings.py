@@ -19,7 +19,7 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -52,6 +52,11 @@ class Settings(BaseSettings):
         8192, gt=0, description="Longest URL query string accepted (414 above); longer queries go in a POST body."
     )
     cors_origins: KeyList = Field(default_factory=list, description="Origins allowed by CORS ('*' for any).")
+    store_backend: Literal["embedded", "spark"] = Field(
+        "embedded", description="The store behind the API: the embedded store (setting store) or the Spark store (spark_warehouse)."
+    )
+    spark_warehouse: Path | None = Field(None, description="Parquet warehouse of the Spark store (docs/spark.md).")
+    spark_master: str | None = Field(None, description="Spark master URL: local[N], spark://HOST:7077, yarn, k8s://... (default local[*]).")
     federation: Path | None = Field(
         None, description="TOML file naming the federation's sources (docs/federation.md); /sparql then answers queries over them."
     )

@@ -1,0 +1,181 @@
+"""The shared suite: the same queries on the embedded store and the Spark store give the same answers.
+
+Answers are compared as multisets of rows (a row: its sorted (variable, term) pairs, numbers
+compared by value), or as lists under a total ORDER BY. The queries the Spark store does not
+support are listed in ``UNSUPPORTED`` (and in docs/spark.md): it must refuse each with
+``UnsupportedFeature`` naming the feature, never answer wrongly. The Geographica-style queries of
+the planner benchmark (benchmarks/geographica.py) are run over a small data set of that generator.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import httpx
+import pytest
+from pyoxigraph import Literal
+
+from kg.errors import GeoKGError, InvalidGeometry, QuerySyntaxError, UnsupportedFeature
+from kg.spark.terms import NUMERIC_DATATYPES
+
+P = """PREFIX ex: <http://example.org/stores#>
+PREFIX geo: <http://www.opengis.net/ont/geosparql#>
+PREFIX geof: <http://www.opengis.net/def/function/geosparql/>
+PREFIX uom: <http://www.opengis.net/def/uom/OGC/1.0/>
+"""
+FEATURE = "?f geo:hasGeometry ?fg . ?fg geo:asWKT ?g ."
+WINDOW = '"POLYGON((1 -1, 5 -1, 5 3, 1 3, 1 -1))"^^geo:wktLiteral'
+
+# name -> query; an ORDER BY query is compared in order
+SUPPORTED = {
+    "class": "SELECT ?f WHERE { ?f a ex:Park }",
+    "join": "SELECT ?f ?n ?s WHERE { ?f ex:name ?n ; ex:size ?s }",
+    "optional": "SELECT ?f ?n WHERE { ?f a ex:Park OPTIONAL { ?f ex:name ?n } }",
+    "optional_filter": "SELECT ?f ?s WHERE { ?f a ex:Park OPTIONAL { ?f ex:size ?s FILTER(?s > 10) } }",
+    "filter_numbers": "SELECT ?f WHERE { ?f ex:size ?s FILTER(?s >= 7 && ?s < 30) }",
+    "filter_decimal": "SELECT ?f WHERE { ?f ex:depth ?d FILTER(?d > 3) }",
+    "filter_strings": 'SELECT ?f WHERE { ?f ex:name ?n FILTER(CONTAINS(STR(?n), "well") || REGEX(?n, "^high", "i")) }',
+    "filter_lang": 'SELECT ?l WHERE { ex:Park ex:label ?l FILTER(LANG(?l) = "fr") }',
+    "filter_in": "SELECT ?f WHERE { ?f a ?c FILTER(?c IN (ex:Lake, ex:Road)) }",
+    "filter_not_bound": "SELECT ?f WHERE { ?f a ex:Well OPTIONAL { ?f ex:name ?n } FILTER(!BOUND(?n)) }",
+    "union": "SELECT ?f WHERE { { ?f a ex:Lake } UNION { ?f a ex:Well } }",
+    "minus": "SELECT ?f WHERE { ?f a ex:Park MINUS { ?f ex:name ?n } }",
+    "bind": "SELECT ?f ?d WHERE { ?f ex:size ?s BIND(?s * 2 + 1 AS ?d) }",
+    "bind_string": 'SELECT ?f ?u WHERE { ?f ex:name ?n BIND(UCASE(STR(?n)) AS ?u) }',
+    "values": "SELECT ?f ?n WHERE { VALUES ?f { ex:park1 ex:well1 ex:nowhere } ?f ex:name ?n }",
+    "graph_variable": "SELECT ?gr ?f ?v WHERE { GRAPH ?gr { ?f ex:visitors ?v } }",
+    "graph_constant": "SELECT ?f ?o WHERE { GRAPH ex:g2 { ?f ex:owner ?o } }",
+    "default_graph_only": "SELECT ?f WHERE { ?f ex:visitors ?v }",
+    "group_count": "SELECT ?c (COUNT(?f) AS ?n) WHERE { ?f a ?c } GROUP BY ?c",
+    "aggregates": "SELECT (SUM(?s) AS ?t) (AVG(?s) AS ?a) (MIN(?s) AS ?lo) (MAX(?s) AS ?hi) (COUNT(*) AS ?n) WHERE { ?f ex:size ?s }",
+    "count_distinct": "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?f a ?c }",
+    "group_having_order": "SELECT ?c (COUNT(?f) AS ?n) WHERE { ?f a ?c } GROUP BY ?c ORDER BY DESC(?n) ?c",
+    "order_limit_offset": "SELECT ?f ?s WHERE { ?f ex:size ?s } ORDER BY DESC(?s) LIMIT 2 OFFSET 1",
+    "order_strings": "SELECT ?n WHERE { ?f ex:name ?n } ORDER BY ?n",
+    "distinct": "SELECT DISTINCT ?c WHERE { ?f a ?c }",
+    "variable_predicate": "SELECT ?p ?o WHERE { ex:park2 ?p ?o }",
+    "path": "SELECT ?f ?g WHERE { ?f geo:hasGeometry/geo:asWKT ?g }",
+    "select_intersects": f"SELECT ?f WHERE {{ {FEATURE} FILTER(geof:sfIntersects(?g, {WINDOW})) }}",
+    "select_within": f"SELECT ?f WHERE {{ {FEATURE} FILTER(geof:sfWithin(?g, {WINDOW})) }}",
+    "select_contains_constant_first": f"SELECT ?f WHERE {{ {FEATURE} FILTER(geof:sfContains({WINDOW}, ?g)) }}",
+    "select_thematic_and_spatial": f"SELECT ?f WHERE {{ ?f a ex:Well . {FEATURE} FILTER(geof:sfIntersects(?g, {WINDOW})) }}",
+    "select_distance": f'SELECT ?f WHERE {{ {FEATURE} FILTER(geof:distance(?g, "POINT(2 2)"^^geo:wktLiteral, uom:metre) < 250000) }}',
+    "select_buffer": f'SELECT ?f WHERE {{ {FEATURE} FILTER(geof:sfWithin(?g, geof:buffer("POINT(2 2)"^^geo:wktLiteral, 200000, uom:metre))) }}',
+    "select_other_crs": 'SELECT ?f WHERE { ?f geo:hasGeometry/geo:asWKT ?g FILTER(geof:sfIntersects(?g, "POINT(12 12)"^^geo:wktLiteral)) }',
+    "join_contains": "SELECT ?a ?b WHERE { ?a a ex:Park ; geo:hasGeometry/geo:asWKT ?ga . ?b a ex:Well ; geo:hasGeometry/geo:asWKT ?gb "
+                     "FILTER(geof:sfContains(?ga, ?gb)) }",
+    "join_touches": "SELECT ?a ?b WHERE { ?a geo:hasGeometry/geo:asWKT ?ga . ?b geo:hasGeometry/geo:asWKT ?gb "
+                    "FILTER(?a != ?b && geof:sfTouches(?ga, ?gb)) }",
+    "join_crosses_geojson": "SELECT ?a ?b WHERE { ?a geo:hasGeometry/geo:asWKT ?ga . ?b geo:hasGeometry/geo:asGeoJSON ?gb "
+                            "FILTER(geof:sfCrosses(?ga, ?gb)) }",
+    "join_distance": "SELECT ?a ?b WHERE { ?a a ex:Well ; geo:hasGeometry/geo:asWKT ?ga . ?b a ex:Road ; geo:hasGeometry/geo:asWKT ?gb "
+                     "FILTER(geof:distance(?ga, ?gb, uom:metre) < 120000) }",
+    "join_count": "SELECT ?a (COUNT(?b) AS ?n) WHERE { ?a a ex:Park ; geo:hasGeometry/geo:asWKT ?ga . ?b geo:hasGeometry/geo:asWKT ?gb "
+                  "FILTER(geof:sfIntersects(?ga, ?gb)) } GROUP BY ?a",
+    "filter_disjoint_udf": 'SELECT ?f WHERE { ?f geo:hasGeometry/geo:asWKT ?g FILTER(geof:sfDisjoint(?g, "POINT(2 2)"^^geo:wktLiteral)) }',
+    "functions_in_select": "SELECT ?f (geof:envelope(?g) AS ?e) (geof:getSRID(?g) AS ?srid) (geof:dimension(?g) AS ?d) "
+                           f"(geof:distance(?g, {WINDOW}, uom:metre) AS ?m) WHERE {{ {FEATURE} }}",
+    "ask_true": f"ASK {{ {FEATURE} FILTER(geof:sfContains(?g, \"POINT(2 2)\"^^geo:wktLiteral)) }}",
+    "ask_false": "ASK { ?f a ex:Castle }",
+}
+
+# name -> (query, words the refusal must name)
+UNSUPPORTED = {
+    "construct": ("CONSTRUCT { ?f a ex:Thing } WHERE { ?f a ex:Park }", "CONSTRUCT"),
+    "describe": ("DESCRIBE ex:park1", "DESCRIBE"),
+    "path_star": ("SELECT ?f WHERE { ?f ex:owner* ?o }", "property path"),
+    "aggregate_union": ("SELECT (geof:aggUnion(?g) AS ?u) WHERE { ?f geo:hasGeometry/geo:asWKT ?g }", "aggUnion"),
+    "group_by_expression": ("SELECT (COUNT(*) AS ?n) WHERE { ?f ex:size ?s } GROUP BY (?s > 10)", "GROUP BY an expression"),
+    "from": ("SELECT ?f FROM ex:g1 WHERE { ?f ex:visitors ?v }", "FROM"),
+    "exists": ("SELECT ?f WHERE { ?f a ex:Park FILTER EXISTS { ?f ex:name ?n } }", "EXISTS"),
+}
+
+
+def normalised(term) -> str:
+    if isinstance(term, Literal) and term.datatype.value in NUMERIC_DATATYPES:
+        return f"{float(term.value):.9g}"
+    return str(term)
+
+
+def rows(result) -> list:
+    return [tuple(sorted((name, normalised(value)) for name, value in row.items())) for row in result.bindings()]
+
+
+def answer(store, query: str):
+    result = store.query(query)
+    if result.form == "ASK":
+        return result.boolean()
+    found = rows(result)
+    return found if "ORDER BY" in query else Counter(found)
+
+
+@pytest.mark.parametrize("name", SUPPORTED)
+def test_the_stores_agree(stores, name):
+    embedded, spark = stores
+    expected = answer(embedded, P + SUPPORTED[name])
+    assert answer(spark, P + SUPPORTED[name]) == expected
+    if not isinstance(expected, bool) and name not in ("ask_false", "default_graph_only"):
+        assert expected, "a query whose answer is empty compares nothing"
+
+
+def test_the_geographica_queries_agree(geographica):
+    embedded, spark, queries = geographica
+    for query in queries:
+        expected = Counter(rows(embedded.query(query.sparql)))
+        assert Counter(rows(spark.query(query.sparql))) == expected, query.name
+        assert expected or query.name == "SW_0.01", query.name  # at this scale no geometry lies within that window
+
+
+@pytest.mark.parametrize("name", UNSUPPORTED)
+def test_unsupported_features_are_refused_by_name(stores, name):
+    query, words = UNSUPPORTED[name]
+    with pytest.raises(UnsupportedFeature) as refused:
+        stores[1].query(P + query).bindings()
+    assert words.lower() in refused.value.message.lower()
+    assert "Spark store" in refused.value.message
+
+
+def test_errors_are_the_embedded_stores(stores):
+    embedded, spark = stores
+    with pytest.raises(QuerySyntaxError) as syntax:
+        spark.query("SELECT *\nWHERE { ?s ?p }")
+    assert syntax.value.line == 2
+    bad = P + 'SELECT ?f WHERE { ?f geo:hasGeometry/geo:asWKT ?g FILTER(geof:sfIntersects(?g, "POLYGON((0 0, 1 1"^^geo:wktLiteral)) }'
+    with pytest.raises(InvalidGeometry):
+        spark.query(bad).bindings()
+    in_udf = P + 'SELECT (geof:area(?g) AS ?a) WHERE { ?f geo:hasGeometry/geo:asWKT ?g }'
+    with pytest.raises(InvalidGeometry, match="geof:area: wrong number of arguments"):
+        spark.query(in_udf).bindings()
+    with pytest.raises(InvalidGeometry, match="geof:area: wrong number of arguments"):
+        embedded.query(in_udf).bindings()
+    with pytest.raises(UnsupportedFeature, match="Update is not supported"):
+        spark.update(P + "INSERT DATA { ex:a ex:b ex:c }")
+
+
+def test_the_api_serves_the_spark_store_over_http(stores):
+    from api.settings import Settings
+    from tests.api.api_support import serve
+
+    with serve(stores[1], Settings(query_timeout=60)) as server, server.client() as client:
+        query = P + "SELECT ?f WHERE { ?f a ex:Well }"
+        response = client.get("/sparql", params={"query": query}, headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.text
+        got = {b["f"]["value"] for b in response.json()["results"]["bindings"]}
+        assert got == {f"http://example.org/stores#well{i}" for i in (1, 2, 3)}
+        csv = client.get("/sparql", params={"query": query}, headers={"Accept": "text/csv"})
+        assert csv.status_code == 200 and csv.text.startswith("f\r\n")
+        refused = client.get("/sparql", params={"query": P + "DESCRIBE ex:park1"})
+        assert refused.status_code == 501 and "DESCRIBE" in refused.json()["message"]
+        assert client.get("/health").status_code == 200
+
+
+def test_settings_choose_the_spark_store(stores, tmp_path):
+    from api.main import store_from_settings
+    from api.settings import Settings
+
+    store = store_from_settings(Settings(store_backend="spark", spark_warehouse=stores[1].warehouse, spark_master="local[2]"))
+    assert store.size() == stores[1].size()
+    with pytest.raises(GeoKGError, match="spark_warehouse"):
+        store_from_settings(Settings(store_backend="spark"))
+    with pytest.raises(GeoKGError, match="not a Spark warehouse"):
+        store_from_settings(Settings(store_backend="spark", spark_warehouse=tmp_path, spark_master="local[2]"))
