@@ -13,7 +13,7 @@ each on its data set, the LSTM grid search, and the throughput of a crop map.
 
 Results: ``benchmarks/results/ml.json`` and a confusion-matrix PNG per model (``ml_confusion_*.png``).
 
-    uv run python benchmarks/ml.py [--recipes crop-lstm,...] [--grid-epochs 3] [--quick]
+    uv run python benchmarks/ml.py [--recipes crop-lstm,...] [--grid-epochs 3] [--quick] [--output FILE]
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def main() -> None:
     registry = Registry(HERE / "data" / "ml-models", shipped=None)
     say = lambda message: print(message, flush=True)
     results = {"machine": {"cores": os.cpu_count(), "python": platform.python_version()}, "models": [], "reference": REFERENCE}
-    for name in args.recipes.split(","):
+    for name in filter(None, args.recipes.split(",")):  # --recipes "": the grid search and the crop map only
         recipe = RECIPES[name]
         if args.quick:
             recipe = replace(recipe, epochs=1, limit=600 if recipe.kind == "sea-ice" else 960)
