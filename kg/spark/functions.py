@@ -110,7 +110,7 @@ class Test:
         if fast is not None and len(a):
             mask = same_crs
             if mask.any():
-                result[mask] = fast(shapely.from_wkb(wa[mask]), shapely.from_wkb(wb[mask]))
+                result[mask] = fast(_shapes(wa[mask]), _shapes(wb[mask]))
             slow = ~mask
         positions = np.flatnonzero(slow)
         if len(positions):
@@ -124,6 +124,14 @@ class Test:
                     raise carried(error) from None
                 result[i] = _compare(value, self.op, self.limit) if self.op else (value is not None and value.value == "true")
         return result
+
+
+def _shapes(wkb: np.ndarray) -> np.ndarray:
+    """Shapes of WKB values, each distinct one parsed (and prepared) once: a region meets many parcels."""
+    codes, distinct = pd.factorize(wkb)
+    shapes = shapely.from_wkb(np.asarray(distinct, dtype=object))
+    shapely.prepare(shapes)
+    return shapes[codes]
 
 
 def _compare(value, op: str, limit: float) -> bool:

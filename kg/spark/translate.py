@@ -393,30 +393,41 @@ class _Compiler:
         return self._filtered(frame, remaining)
 
     def _geometry_pairs(self, left_terms, right_terms, test):
-        """(ta, tb): the pairs of geometry literals of the two sides for which the test holds."""
+        """(ta, tb): the pairs of geometry literals of the two sides for which the test holds.
+
+        Boxes and cells meet in an equi-join on the cell; the box test and the reference-point test
+        (the pair is kept in the cell holding the lower-left corner of the boxes' overlap) run in
+        Spark SQL, so only the surviving pairs fetch their WKB and reach the exact test in Python.
+        """
+        F = self.F
         grid = self.t.manifest.grid
         geometries = self.t.geometries()
         if grid is None:
-            return self._unit().select(self.F.lit(None).cast("string").alias("ta"), self.F.lit(None).cast("string").alias("tb")).limit(0)
+            return self._unit().select(F.lit(None).cast("string").alias("ta"), F.lit(None).cast("string").alias("tb")).limit(0)
+        boxes = geometries.select("term", "minx", "miny", "maxx", "maxy")
 
-        def side(terms, prefix, cells):
-            g = terms.join(geometries, on="term")
-            return g.select(self.F.col("term").alias("t" + prefix), self.F.col("wkb").alias("w" + prefix),
-                            self.F.col("crs").alias("c" + prefix), *[self.F.col(k).alias(prefix + n) for k, n in
-                            (("minx", "x0"), ("miny", "y0"), ("maxx", "x1"), ("maxy", "y1"))], *cells)
+        def side(terms, prefix):
+            return terms.join(boxes, on="term").select(
+                F.col("term").alias("t" + prefix), *[F.col(k).alias(prefix + n) for k, n in
+                                                    (("minx", "x0"), ("miny", "y0"), ("maxx", "x1"), ("maxy", "y1"))])
 
-        if test.margin_degrees:  # a distance: the left boxes widened, and their cells computed from the widened boxes
-            left = side(left_terms, "a", []).mapInPandas(_widened_cells(test, grid), _WIDE_SCHEMA)
+        if test.margin_degrees:  # a distance: the left boxes widened, their cells computed from the widened boxes
+            left = side(left_terms, "a").mapInPandas(_widened_cells(test, grid), _WIDE_SCHEMA)
         else:
-            left = side(left_terms.join(self.t.cells(), on="term"), "a", ["cell"])
-        right = side(right_terms.join(self.t.cells(), on="term"), "b", ["cell"])
-        candidates = left.join(right, on="cell")
+            left = side(left_terms, "a").join(self.t.cells().withColumnRenamed("term", "ta"), on="ta")
+        right = side(right_terms, "b").join(self.t.cells().withColumnRenamed("term", "tb"), on="tb")
+        reference = (f"least(greatest(floor((greatest(ax0, bx0) - {grid.x0!r}) / {grid.width!r}), 0), {grid.nx - 1}) * {grid.ny}"
+                     f" + least(greatest(floor((greatest(ay0, by0) - {grid.y0!r}) / {grid.height!r}), 0), {grid.ny - 1})")
+        candidates = left.join(right, on="cell").filter(
+            F.expr(f"ax0 <= bx1 AND bx0 <= ax1 AND ay0 <= by1 AND by0 <= ay1 AND {reference} = cell"))
+        shapes = geometries.select("term", "wkb", "crs")
+        candidates = (candidates.join(shapes.toDF("ta", "wa", "ca"), on="ta").join(shapes.toDF("tb", "wb", "cb"), on="tb"))
         return candidates.mapInPandas(_refiner(test, grid), "ta string, tb string")
 
     # --- helpers for expressions ----------------------------------------------------------------
 
 
-_WIDE_SCHEMA = "ta string, wa binary, ca string, ax0 double, ay0 double, ax1 double, ay1 double, cell long"
+_WIDE_SCHEMA = "ta string, ax0 double, ay0 double, ax1 double, ay1 double, cell long"
 
 
 def _widened_cells(test, grid):
