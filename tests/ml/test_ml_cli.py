@@ -41,6 +41,20 @@ def test_list_evaluate_predict_export_import(registry, tmp_path):
     assert "composited to 46 periods of 2016" in predicted.output and "tiny-crop version 1" in predicted.output
     assert len(geopandas.read_parquet(out)) == int(predicted.output.split("Wrote ")[1].split(" ")[0].replace(",", ""))
 
+    subset = tmp_path / "polar-patch"  # the first 300 patches of the scene
+    (subset / "images").mkdir(parents=True)
+    rows = (data_dir() / "polar-patch" / "meta.csv").read_text().splitlines()[:301]
+    (subset / "meta.csv").write_text("\n".join(rows) + "\n")
+    for row in rows[1:]:
+        name = f"{row.split()[0]}.png"
+        (subset / "images" / name).symlink_to(data_dir() / "polar-patch" / "images" / name)
+    ice = tmp_path / "ice.parquet"
+    mapped = _run("predict", "tiny-sea-ice", "--version", "1", "--registry", root, "--patches", str(subset), "-o", str(ice))
+    assert mapped.exit_code == 0, mapped.output
+    assert "constant (no-data) patches of 300" in mapped.output and "tiny-sea-ice version 1" in mapped.output
+    frame = geopandas.read_parquet(ice)
+    assert len(frame) > 0 and set(frame.ice_class) <= {"water", "ice", "land"} and frame.geometry.is_valid.all()
+
     exported = tmp_path / "crop.zip"
     assert _run("export", "tiny-crop", str(exported), "--registry", root).exit_code == 0
     imported = _run("import", str(exported), "--registry", str(tmp_path / "other"))
