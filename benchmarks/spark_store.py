@@ -182,6 +182,8 @@ def main() -> None:
     args = parser.parse_args()
     args.masters = [m for m in args.masters.split(",") if m]
     args.queries = [q for q in args.queries.split(",") if q]
+    # The driver collects answers of up to a million rows: more than Spark's default 1 GB of heap.
+    os.environ.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 8g pyspark-shell")
     import pyspark
 
     report = {"benchmark": "spark_store", "masters": args.masters, "timeout": args.timeout, "repeat": args.repeat,
