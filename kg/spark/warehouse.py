@@ -33,14 +33,13 @@ import pyarrow.parquet as pq
 import pyoxigraph as ox
 import shapely
 
-from kg.embedded import _open, _without_position
+from kg.embedded import _file_format, _open, _without_position
 from kg.errors import GeoKGError, LoadError
-from kg.formats import rdf_format, rdf_format_of_file
 from kg.geosparql.crs import reproject
 from kg.geosparql.literals import check_literals, parse_literal
 from kg.geosparql.vocab import CRS84, GEOMETRY_DATATYPES
 from kg.interlink.grid import Grid
-from kg.spark.terms import DEFAULT_GRAPH, term_text
+from kg.spark.terms import term_text
 from kg.store import LoadReport
 
 MANIFEST = "manifest.json"
@@ -49,7 +48,6 @@ _TRIPLES = pa.schema([("s", pa.string()), ("o", pa.string()), ("g", pa.string())
 _GEOMETRIES = pa.schema([("term", pa.string()), ("wkb", pa.binary()), ("crs", pa.string()), ("minx", pa.float64()),
                          ("miny", pa.float64()), ("maxx", pa.float64()), ("maxy", pa.float64())])
 _GEOMETRY_DATATYPES = frozenset(ox.NamedNode(d) for d in GEOMETRY_DATATYPES)
-_DATASET_FORMATS = (ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG)
 
 
 @dataclass(frozen=True)
@@ -234,14 +232,3 @@ def _write_geometries(directory: Path, geometries: dict[str, tuple]) -> Grid | N
     pq.write_table(pa.table({"term": located.take(pa.array(owners)), "cell": pa.array(cells, pa.int64())}),
                    directory / "cells" / "part-00000.parquet")
     return grid
-
-
-def _file_format(path: Path, format: str | None, graph: str | None):
-    if not path.is_file():
-        raise LoadError("no such file", str(path))
-    rdf = rdf_format(format) if format else rdf_format_of_file(path)
-    if graph is not None and rdf in _DATASET_FORMATS:
-        raise LoadError(f"{rdf.name} files name their own graphs, so --graph cannot apply to them", str(path))
-    return rdf
-
-

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
 import pytest
 from pyoxigraph import Literal
 
