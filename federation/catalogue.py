@@ -9,7 +9,7 @@ for or a narrower one (``skos:broader*``), over the area of all its predicted re
 products, predictions and code lists may sit in different sources.
 
 >>> print(search_query(Search(mission="Sentinel-1", observed="young-ice", min_share=0.3)).splitlines()[-1])
-} GROUP BY ?product ?id ?mission ?type ?start ?stop ?footprint HAVING (SUM(?hit) / SUM(?area) > 0.3) ORDER BY ?start ?id LIMIT 100
+} GROUP BY ?product ?id ?mission ?type ?start ?stop ?footprint HAVING (SUM(?hit) / SUM(?inside) > 0.3) ORDER BY ?start ?id LIMIT 100
 """
 
 from __future__ import annotations
@@ -70,44 +70,64 @@ def search(store: Store, query: Search, *, timeout: float | None = None) -> list
 
 
 def search_query(query: Search) -> str:
-    """The SPARQL query a search runs (shown to users who want to refine it)."""
+    """The SPARQL query a search runs (shown to users who want to refine it).
+
+    The products' patterns, the observations' patterns and the time and thematic conditions form
+    one sub-select, so that the engine joins observations to the products those conditions leave
+    (a time range is the most selective condition a platform sends). With a time range, the area
+    condition then runs on the rows left; without one, it runs in the sub-select, where the spatial
+    index answers it. The share of a class is area-weighted over the product's regions that meet
+    the area (``?inside`` is a region's area there, 0 elsewhere).
+    """
     _check(query)
-    filters, observed = [], ""
-    if query.area:
-        filters.append(f"geof:sfIntersects(?footprint, {_wkt(query.area)})")
+    area = _wkt(query.area) if query.area else None
+    conditions = []
     if query.start:
-        filters.append(f"?start >= {_datetime(query.start)}")
+        conditions.append(f"?start >= {_datetime(query.start)}")
     if query.end:
-        filters.append(f"?start < {_datetime(query.end)}")
+        conditions.append(f"?start < {_datetime(query.end)}")
     if query.mission:
-        filters.append(f"STRSTARTS(?mission, {_string(query.mission)})")
+        conditions.append(f"STRSTARTS(?mission, {_string(query.mission)})")
     if query.name_prefix:
-        filters.append(f"STRSTARTS(?id, {_string(query.name_prefix)})")
-    typed = f"OPTIONAL {{ ?product <{EO.productType}> ?type }}"
+        conditions.append(f"STRSTARTS(?id, {_string(query.name_prefix)})")
     if query.product_type:
-        typed = f"?product <{EO.productType}> ?type ."
-        filters.append(f"?type = {_string(query.product_type)}")
+        conditions.append(f"?type = {_string(query.product_type)}")
+    timed = bool(query.start or query.end)
+    placed = f"geof:sfIntersects(?footprint, {area})" if area else None
+    if placed and not timed:
+        conditions.append(placed)
+    inner = "?product ?id ?mission ?start ?footprint" + (" ?type" if query.product_type else "")
+    patterns = f"""?product <{DCTERMS.identifier}> ?id ; <{EO.mission}> ?mission ; <{EO.sensingStart}> ?start ;
+        <{GEO}hasGeometry> ?fgeom . ?fgeom <{GEO}asWKT> ?footprint ."""
+    if query.product_type:
+        patterns += f"\n    ?product <{EO.productType}> ?type ."
     head = "?id ?mission ?type ?start ?stop ?footprint"
     tail = f"ORDER BY ?start ?id LIMIT {query.limit}" + (f" OFFSET {query.offset}" if query.offset else "")
+    observed = ""
     if query.observed:
         concept, prop = concept_of(query.observed)
-        inside = f"FILTER(geof:sfIntersects(?rwkt, {_wkt(query.area)}))" if query.area else ""
-        observed = f"""  ?obs <{PROV.wasDerivedFrom}> ?product ; <{prop}> ?class ; <{SOSA.hasFeatureOfInterest}> ?region .
-  ?region <{GEO}hasGeometry> ?rgeom . ?rgeom <{GEO}asWKT> ?rwkt ; <{GEO}hasMetricArea> ?area . {inside}
-  BIND(IF(EXISTS {{ ?class <{SKOS.broader}>* <{concept}> }}, ?area, 0) AS ?hit)
+        inner += " ?class ?rwkt ?area"
+        patterns += f"""
+    ?obs <{PROV.wasDerivedFrom}> ?product ; <{prop}> ?class ; <{SOSA.hasFeatureOfInterest}> ?region .
+    ?region <{GEO}hasGeometry> ?rgeom . ?rgeom <{GEO}asWKT> ?rwkt ; <{GEO}hasMetricArea> ?area ."""
+        inside = f"IF(geof:sfIntersects(?rwkt, {area}), ?area, 0)" if area else "?area"
+        observed = f"""  BIND({inside} AS ?inside)
+  BIND(IF(EXISTS {{ ?class <{SKOS.broader}>* <{concept}> }}, ?inside, 0) AS ?hit)
 """
-        head += " (SUM(?hit) / SUM(?area) AS ?share)"
-        having = f"SUM(?hit) / SUM(?area) > {float(query.min_share)!r}"
+        head += " (SUM(?hit) / SUM(?inside) AS ?share)"
+        having = f"SUM(?hit) / SUM(?inside) > {float(query.min_share)!r}"
         if query.min_area:
             having += f" && SUM(?hit) >= {float(query.min_area)!r}"
         tail = f"GROUP BY ?product {head.split(' (')[0]} HAVING ({having}) " + tail
-    body = f"""SELECT {head} WHERE {{
-  ?product <{DCTERMS.identifier}> ?id ; <{EO.mission}> ?mission ; <{EO.sensingStart}> ?start ;
-      <{GEO}hasGeometry> ?fgeom . ?fgeom <{GEO}asWKT> ?footprint .
-  OPTIONAL {{ ?product <{EO.sensingStop}> ?stop }}
-  {typed}
-{"".join(f"  FILTER({f})" + chr(10) for f in filters)}{observed}}} {tail}"""
-    return body
+    where = "".join(f"\n    FILTER({c})" for c in conditions)
+    outer = f"  FILTER({placed})\n" if placed and timed else ""
+    typed = "" if query.product_type else f"  OPTIONAL {{ ?product <{EO.productType}> ?type }}\n"
+    return f"""SELECT {head} WHERE {{
+  {{ SELECT {inner} WHERE {{
+    {patterns}{where}
+  }} }}
+{outer}  OPTIONAL {{ ?product <{EO.sensingStop}> ?stop }}
+{typed}{observed}}} {tail}"""
 
 
 def concept_of(observed: str) -> tuple[str, str]:

@@ -33,7 +33,7 @@ import pyoxigraph as ox
 
 from federation.decompose import decompose
 from federation.description import Description, describe
-from federation.errors import SourceTimeout, UnknownSource
+from federation.errors import FederationError, SourceTimeout, UnknownSource
 from federation.gather import Failed, Gathered, Gatherer
 from federation.selection import SERVICE_GRAPH, ScopePlan, SubQuery, select_sources
 from federation.sources import NTRIPLES, Source
@@ -158,20 +158,35 @@ class Federation(Store):
         self.sources = {s.name: s for s in sources}
         self.timeout, self._workers = timeout, workers
         self._descriptions = dict(descriptions or {})
+        self.undescribed: dict[str, str] = {}  # partial sources that failed when asked to describe themselves
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
 
     # --- descriptions ---------------------------------------------------------------------------
 
     def descriptions(self) -> dict[str, Description]:
-        """Every source's description, asking the sources not yet described."""
+        """Every source's description, asking the sources not yet described. A source configured as
+        partial that cannot be described is left out (and asked again next time): see ``undescribed``."""
         with self._lock:
             missing = [s for name, s in self.sources.items() if name not in self._descriptions]
             if missing:
                 with ThreadPoolExecutor(max_workers=min(self._workers, len(missing))) as pool:
-                    for source, description in zip(missing, pool.map(lambda s: describe(s, self.timeout), missing)):
-                        self._descriptions[source.name] = description
-            return {name: self._descriptions[name] for name in self.sources}
+                    for source, (description, failure) in zip(missing, pool.map(self._describe, missing)):
+                        if failure is None:
+                            self._descriptions[source.name] = description
+                            self.undescribed.pop(source.name, None)
+                        elif source.partial:
+                            self.undescribed[source.name] = failure.message
+                        else:
+                            raise failure
+            return {name: self._descriptions[name] for name in self.sources if name in self._descriptions}
+
+    def _describe(self, source: Source) -> tuple[Description | None, FederationError | None]:
+        try:
+            return describe(source, self.timeout), None
+        except FederationError as error:
+            error.__traceback__ = None  # nothing of the pool thread's frames crosses over
+            return None, error
 
     def refresh(self, names: Sequence[str] | None = None) -> dict[str, Description]:
         """Describe the named sources (all when None) again, after their data changed."""
@@ -211,8 +226,8 @@ class Federation(Store):
         if problems:  # before a source sees it in a sub-query
             raise InvalidGeometry(f"The query has an invalid geometry: {problems[0][1]}")
         descriptions = self.descriptions()
-        chosen = {n: descriptions[n] for n in self.chosen(sources)}
-        chosen.update({n: descriptions[n] for n in services.values()})
+        chosen = {n: descriptions[n] for n in self.chosen(sources) if n in descriptions}
+        chosen.update({n: descriptions.get(n, Description(n, 0)) for n in services.values()})
         return local, select_sources(decomposed.scopes, chosen, services)
 
     def _service_source(self, iri: str) -> str:
@@ -233,6 +248,7 @@ class Federation(Store):
         deadline = time.monotonic() + limit
         local, plans = self._prepared(sparql, sources)
         report = Report(plans)
+        undescribed = [Failed(n, m) for n, m in self.undescribed.items() if n in self.chosen(sources)]
         scratch = EmbeddedStore()
         started = time.perf_counter()
         partial = {n for n, s in self.sources.items() if getattr(s, "partial", False)}
@@ -243,7 +259,7 @@ class Federation(Store):
             raise SourceTimeout(", ".join(sorted({sub.source for p in plans for st in p.steps for sub in st.subs})),
                                 "did not answer before the query's deadline; narrow the query or raise the timeout.") from None
         finally:
-            report.fetched, report.failed = gatherer.gathered, gatherer.failed
+            report.fetched, report.failed = gatherer.gathered, undescribed + gatherer.failed
             report.gather_seconds = time.perf_counter() - started
         left = deadline - time.monotonic()
         if left <= 0:

@@ -10,8 +10,11 @@ filters on them) are known; the step is then
   sub-queries go with the values in ``VALUES`` batches (``batch`` rows each, sent in parallel);
 - a **spatial bind join** when it shares no variable but a spatial join conjunct ties one of its
   geometries to a gathered one (``geof:distance(?a, ?b, uom:metre) <= 10``, ``geof:sfWithin(?a, ?b)``):
-  the gathered geometries' boxes, grown by the distance, go as a ``geof:sfIntersects`` filter,
-  batch by batch, to sources that evaluate it (answered there from the spatial index);
+  the gathered geometries' boxes, grown by the distance, are split into compact cells of a few
+  boxes each (a k-d split), and each cell goes as a ``geof:sfIntersects`` filter: to a source with
+  our GeoSPARQL as UNION branches of one sub-query (``CELLS_PER_QUERY`` cells), each answered from
+  its spatial index with a small window; to a source with native ``sfIntersects`` only (a scan per
+  sub-query) as one filter over ``BOX_BATCH`` boxes;
 - a **hash join** otherwise: the step is gathered whole and the scratch store's engine joins it.
 
 Every gathered triple is one a solution over the union of the sources may use, and every triple a
@@ -37,7 +40,9 @@ from kg.errors import GeoKGError
 from kg.geosparql.index import stage
 
 BIND_BATCH = 1000  # rows of one VALUES block (about 100 kB of IRIs)
-BOX_BATCH = 500  # boxes of one spatial filter
+BOX_BATCH = 500  # boxes of one spatial filter, for a source that scans (no spatial index of ours)
+CELL_BOXES = 8  # boxes of one cell of a spatial bind join: a small window, few candidates to test
+CELLS_PER_QUERY = 50  # cells (UNION branches) of one sub-query to a source with our GeoSPARQL
 MAX_BIND_ROWS = 200_000  # above this, the step is a hash join whatever the estimate
 
 
@@ -111,7 +116,7 @@ class Gatherer:
         return _rows(self.scratch, _select(plan, done, variables))
 
     def boxes(self, plan: ScopePlan, done: list[Step], variable: str, metres: float) -> np.ndarray | None:
-        """CRS84 boxes of the gathered geometries of ``variable``, grown by ``metres``, in spatial order."""
+        """CRS84 boxes of the gathered geometries of ``variable``, grown by ``metres``."""
         literals = [row[0] for row in _rows(self.scratch, _select(plan, done, [variable])) if isinstance(row[0], ox.Literal)]
         try:
             staged = stage(literals)
@@ -125,19 +130,23 @@ class Gatherer:
             if any(b is None for b in grown_boxes):
                 return None
             boxes = np.array(grown_boxes).reshape(-1, 4)
-        cells = np.floor((boxes[:, 0] + boxes[:, 2]) / 0.2) * 1e4 + np.floor((boxes[:, 1] + boxes[:, 3]) / 0.2)
-        return boxes[np.argsort(cells, kind="stable")]  # neighbours share a batch: small batch envelopes
+        return boxes
 
     def spatial(self, subs: list[SubQuery], variable: str, boxes: np.ndarray) -> list[SubQuery]:
+        cells = kd_cells(boxes, CELL_BOXES)
+        in_order = np.concatenate(cells)  # neighbours next to each other: compact batches for scanning sources
         narrowed = []
         for sub in subs:
             description = self.descriptions[sub.source]
-            batches = [boxes[i:i + BOX_BATCH] for i in range(0, len(boxes), BOX_BATCH)]
-            filters = [spatial_filter(variable, batch, description) for batch in batches]
-            if any(f is None for f in filters):
-                narrowed.append(sub)  # the source evaluates no GeoSPARQL: gathered whole
+            if description.geosparql == "full":
+                filters = [spatial_filter(variable, cell, description) for cell in cells]
+                narrowed += [sub.narrowed(alternatives=tuple(filters[i:i + CELLS_PER_QUERY]))
+                             for i in range(0, len(filters), CELLS_PER_QUERY)]
+            elif description.geosparql == "topology":
+                narrowed += [sub.narrowed(spatial=spatial_filter(variable, in_order[i:i + BOX_BATCH], description))
+                             for i in range(0, len(in_order), BOX_BATCH)]
             else:
-                narrowed += [sub.narrowed(spatial=f) for f in filters]
+                narrowed.append(sub)  # the source evaluates no GeoSPARQL: gathered whole
         return narrowed
 
     # --- sending ------------------------------------------------------------------------------
@@ -188,6 +197,28 @@ class Gatherer:
         except GeoKGError as error:
             raise FederationError(sub.source, f"sent data we cannot use: {error.message.split('. Nothing')[0]}. "
                                               "Correct the data at the source.") from None
+
+
+def kd_cells(boxes: np.ndarray, most: int) -> list[np.ndarray]:
+    """CRS84 boxes split into cells of at most ``most`` boxes, halving at the median along the
+    longer side (in metres) until small: each cell's envelope is compact, wherever the boxes crowd.
+
+    >>> boxes = np.array([[x, 0, x + 0.1, 0.1] for x in range(10)], dtype=float)
+    >>> [len(c) for c in kd_cells(boxes, 3)], kd_cells(boxes, 3)[0][:, 0].tolist()
+    ([2, 3, 2, 3], [0.0, 1.0])
+    """
+    done, todo = [], [boxes]
+    while todo:
+        part = todo.pop()  # depth first, left before right: cells come in spatial order
+        if len(part) <= most:
+            done.append(part)
+            continue
+        x, y = (part[:, 0] + part[:, 2]) / 2, (part[:, 1] + part[:, 3]) / 2
+        wide = np.ptp(x) * np.cos(np.radians(np.clip(y.mean(), -89, 89))) >= np.ptp(y)
+        order = np.argsort(x if wide else y, kind="stable")
+        half = len(part) // 2
+        todo += [part[order[half:]], part[order[:half]]]
+    return done
 
 
 def _next_step(remaining: list[Step], done: list[Step], plan: ScopePlan) -> Step:

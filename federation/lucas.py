@@ -10,7 +10,7 @@ federation (points, predictions and code lists may sit in different sources): th
 federation gathers with a spatial bind join and our engine answers from the spatial index).
 
 >>> print(positive_query(10.0).splitlines()[-2])
-  FILTER(geof:distance(?pg, ?rg, uom:metre) <= 10.0)
+  FILTER(geof:distance(?pg, ?rg, uom:metre) <= 10.0 && ?mapped = ?crop)
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ def positive_query(distance: float) -> str:
     """The GeoSPARQL query of the positive points: a crop region of a mapped crop type within ``distance`` metres."""
     return PROLOGUE + f"""SELECT DISTINCT ?point {{
 {_POINTS}  ?point geo:hasGeometry/geo:asWKT ?pg .
-  ?prediction food:cropType ?crop ; sosa:hasFeatureOfInterest ?region .
+  ?prediction food:cropType ?mapped ; sosa:hasFeatureOfInterest ?region .
   ?region geo:hasGeometry/geo:asWKT ?rg .
-  FILTER(geof:distance(?pg, ?rg, uom:metre) <= {float(distance)!r})
+  FILTER(geof:distance(?pg, ?rg, uom:metre) <= {float(distance)!r} && ?mapped = ?crop)
 }}"""
 
 

@@ -27,24 +27,35 @@ _MARGIN = 1e-9  # degrees: a point's box is a tiny square, never a degenerate po
 
 @dataclass(frozen=True)
 class SubQuery:
-    """One CONSTRUCT sent to one source; ``values`` is a VALUES block of a bind join."""
+    """One CONSTRUCT sent to one source; ``values`` is a VALUES block of a bind join; ``alternatives``
+    are filters of a spatial bind join of which one must hold, each in its own UNION branch (so
+    that a source with our planner answers each from its spatial index with a small window)."""
 
     source: str
     patterns: tuple[Pattern, ...]
     filters: tuple[str, ...]
     estimate: float = 0.0  # triples the source is expected to send (from its description)
     values: str = ""
+    alternatives: tuple[str, ...] = ()
 
     @property
     def sparql(self) -> str:
         body = " .\n  ".join(p.text for p in self.patterns)
-        filters = "".join(f"\n  FILTER{f if f.startswith('(') else '(' + f + ')'}" for f in self.filters)
+        filters = "".join(f"\n  FILTER{_parenthesised(f)}" for f in self.filters)
         values = f"\n  {self.values}" if self.values else ""
-        return f"CONSTRUCT {{\n  {body} .\n}} WHERE {{{values}\n  {body} .{filters}\n}}"
+        where = f"{body} ."
+        if self.alternatives:
+            where = "\n  UNION ".join(f"{{ {where} FILTER{_parenthesised(a)} }}" for a in self.alternatives)
+        return f"CONSTRUCT {{\n  {body} .\n}} WHERE {{{values}\n  {where}{filters}\n}}"
 
-    def narrowed(self, values: str = "", spatial: str | None = None) -> "SubQuery":
-        """The same sub-query with a VALUES block or one more filter (a bind join)."""
-        return replace(self, values=values or self.values, filters=self.filters + ((spatial,) if spatial else ()))
+    def narrowed(self, values: str = "", spatial: str | None = None, alternatives: tuple[str, ...] = ()) -> "SubQuery":
+        """The same sub-query with a VALUES block, one more filter, or alternatives (a bind join)."""
+        return replace(self, values=values or self.values, filters=self.filters + ((spatial,) if spatial else ()),
+                       alternatives=alternatives or self.alternatives)
+
+
+def _parenthesised(expression: str) -> str:
+    return expression if expression.startswith("(") else f"({expression})"
 
 
 @dataclass(frozen=True)

@@ -181,3 +181,86 @@ def test_a_source_configured_as_partial_leaves_the_answer_flagged(data, oxigraph
     with Federation(sources(False), described) as federation:
         with pytest.raises(FederationError, match="'gone'"):
             federation.query(PREFIXES + "SELECT ?f { ?f ex:owner ?o }")
+
+
+# --- SERVICE: configured endpoints only, and never a request elsewhere ----------------------------
+
+
+class _Recorder:
+    """An HTTP server on 127.0.0.1 that records every request it gets (and answers an empty result)."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        requests = self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                requests.append(self.path)
+                self._answer()
+
+            def do_POST(self):  # noqa: N802
+                requests.append(self.path)
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._answer()
+
+            def _answer(self):
+                body = b'{"head":{"vars":[]},"results":{"bindings":[]}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sparql"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture()
+def recorder():
+    running = _Recorder()
+    yield running
+    running.close()
+
+
+def test_service_to_an_unconfigured_url_is_refused_and_never_contacted(federation, recorder, federated_server):
+    httpx.get(recorder.url)  # the recorder works: it sees this one
+    assert len(recorder.requests) == 1
+    for service in (f"SERVICE <{recorder.url}>", f"SERVICE SILENT <{recorder.url}>"):
+        query = PREFIXES + f"SELECT * {{ ?f a ex:Field {service} {{ ?f ex:owner ?o }} }}"
+        with pytest.raises(UnknownSource, match=r"is not one of the federation's sources.*contacts no other server"):
+            federation.query(query)
+        response = httpx.post(federated_server, content=query, headers={"Content-Type": "application/sparql-query"})
+        assert response.status_code == 400 and "UnknownSource" == response.json()["error"]
+    prefixed = PREFIXES + f"PREFIX far: <{recorder.url.rsplit('/', 1)[0]}/>\nSELECT * {{ SERVICE far:sparql {{ ?s ?p ?o }} }}"
+    with pytest.raises(UnknownSource):
+        federation.query(prefixed)
+    assert len(recorder.requests) == 1  # nothing more reached it
+
+
+def test_service_names_a_configured_source_by_url_or_by_name(federation, reference, data, oxigraph_url):
+    by_name = PREFIXES + "SELECT ?f ?o { ?f a ex:Field SERVICE <urn:eekg:source:local> { ?f ex:owner ?o } }"
+    answer = federation.query(by_name)
+    assert len(answer.bindings()) == 34 and {f.source for f in answer.report.fetched if "owner" in f.sparql} == {"local"}
+    by_url = PREFIXES + f"SELECT (COUNT(*) AS ?n) {{ SERVICE <{oxigraph_url}> {{ ?f a ex:Field }} }}"
+    assert int(federation.query(by_url).bindings()[0]["n"].value) == 60  # oxigraph's fields only, not the union's 100
+    assert int(reference.query(PREFIXES + "SELECT (COUNT(*) AS ?n) { ?f a ex:Field }").bindings()[0]["n"].value) == 100
+
+
+def test_the_endpoint_flags_partial_answers(tmp_path, data):
+    config = tmp_path / "federation.toml"
+    config.write_text(f'[[source]]\nname = "local"\nstore = "self"\n'
+                      f'[[source]]\nname = "gone"\nurl = "http://127.0.0.1:{_closed_port()}/sparql"\npartial = true\n')
+    with eekg_server(store_of(data["local"]), federation=config) as url:
+        response = httpx.get(url, params={"query": PREFIXES + "SELECT ?f { ?f ex:owner ?o }"},
+                             headers={"Accept": "application/sparql-results+json"})
+    assert response.status_code == 200 and response.headers["X-EEKG-Partial"] == "gone"
+    assert len(response.json()["results"]["bindings"]) == 34
