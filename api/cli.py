@@ -229,10 +229,11 @@ def _serve(store, host: str, port: int, config: Path | None, demo: bool = False)
 
 main.add_command(ml)  # eekg ml ...: api/ml_cli.py
 
-from api.federation_cli import federation_group, lucas_group  # noqa: E402
+from api.federation_cli import catalogue_group, federation_group, lucas_group  # noqa: E402
 
 main.add_command(federation_group)  # eekg federation ...: api/federation_cli.py
 main.add_command(lucas_group)  # eekg lucas validate
+main.add_command(catalogue_group)  # eekg catalogue ingest
 
 from api.spark_cli import spark_group  # noqa: E402
 

@@ -99,3 +99,32 @@ def lucas_validate(config, store_dir, distance, points_file):
                            "negative": result.negative,
                            "classes": [{**asdict(c), "negative": c.negative, "share_positive": round(c.share_positive, 4)}
                                        for c in result.by_class()]}, indent=1))
+
+
+@click.group(name="catalogue")
+def catalogue_group():
+    """The semantic catalogue's product records (docs/federation.md)."""
+
+
+@catalogue_group.command(name="ingest")
+@click.option("--url", required=True, help="The catalogue's OData root, e.g. https://catalogue.dataspace.copernicus.eu/odata/v1.")
+@click.option("--collection", type=click.Choice(["SENTINEL-1", "SENTINEL-2"]), required=True)
+@click.option("--start", help="Sensing start at or after (UTC), e.g. 2018-03-01T00:00:00Z.")
+@click.option("--end", help="Sensing start before (UTC).")
+@click.option("--footprint", help="Products whose footprint intersects this CRS84 WKT area.")
+@click.option("--product-type", help="GRD, SLC, S2MSI2A ...")
+@click.option("--limit", default=10_000, show_default=True, help="At most this many products.")
+@click.option("--store", "store_dir", envvar="EEKG_STORE_DIR", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The embedded store to load the records into. Env: EEKG_STORE_DIR.")
+def catalogue_ingest(url, collection, start, end, footprint, product_type, limit, store_dir):
+    """Find products in a Copernicus OData catalogue and load their records into a store."""
+    from federation.copernicus import CopernicusCatalogue, ingest
+    from kg.embedded import EmbeddedStore
+
+    with CopernicusCatalogue(url) as remote:
+        records, skipped = remote.products(collection, start=start, end=end, footprint=footprint,
+                                           product_type=product_type, limit=limit)
+    with EmbeddedStore(store_dir) as store:
+        done = ingest(store, records, skipped)
+    click.echo(f"{done.products:,} products, {done.triples:,} triples loaded into {store_dir}"
+               + (f"; {len(done.skipped)} names that are no Sentinel-1/2 product identifiers skipped" if done.skipped else "."))

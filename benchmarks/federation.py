@@ -6,9 +6,18 @@ the real Oxigraph server (`oxigraph serve`); the code lists in the federated ser
 `POST /lucas/validate` on the federated server is timed (warm: the sources' descriptions are made
 first, and each server's spatial index is built at its first spatial query), against the baseline
 in the same run: the same validation on one embedded store holding all the data. Answers are
-cross-checked; results go to benchmarks/results/federation.json.
+cross-checked.
 
-    uv run --group test python benchmarks/federation.py [--fields 936566] [--points 8841]
+The catalogue: 1e5 generated Sentinel-1 and Sentinel-2 product records (the records the Copernicus
+adapter writes), each with four predicted regions (sea-ice or crop classes with their areas), in
+our server; `GET /catalogue/search` for "Sentinel-1 scenes over Svalbard in March 2018 with more
+than 30 % young ice" is timed warm (best of 5), against the same search evaluated in the same
+store without the spatial index (the planner off) as the baseline.
+
+Results go to benchmarks/results/federation.json.
+
+    flock /tmp/eekg-bench.lock uv run --group test python benchmarks/federation.py \
+        [--fields 936566] [--points 8841] [--products 100000]
 """
 
 from __future__ import annotations
@@ -86,14 +95,111 @@ def lucas_points(n: int, centres: np.ndarray, crop: np.ndarray, sizes: np.ndarra
     return "".join(lines).encode()
 
 
+ICE = ["water", "young-ice", "level-first-year-ice", "deformed-ice", "brash-pancake-ice", "land"]
+PROV, XSD = "http://www.w3.org/ns/prov#", "http://www.w3.org/2001/XMLSchema#"
+SEAICE, POLAR = "https://w3id.org/eekg/codes/sea-ice/", "https://w3id.org/eekg/ont/polar#"
+
+
+def products(n: int, rng) -> bytes:
+    """Product records over 2018 (Sentinel-1 EW scenes in the Arctic, Sentinel-2 tiles over Europe),
+    each with four predicted regions side by side, their classes' shares drawn at random."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from federation.products import ProductRecord
+
+    year = datetime(2018, 1, 1, tzinfo=timezone.utc).timestamp()
+    lines = []
+    for i in range(n):
+        t = year + rng.uniform(0, 365 * 86400)
+        start, stop = (datetime.fromtimestamp(v, timezone.utc).replace(microsecond=0) for v in (t, t + 60))
+        a, b = start.strftime("%Y%m%dT%H%M%S"), stop.strftime("%Y%m%dT%H%M%S")
+        unit = "AB"[i % 4 // 2]
+        if i % 2 == 0:
+            x, y, w, h = rng.uniform(-30, 60), rng.uniform(65, 83), 13.0, 3.6
+            record = ProductRecord(f"S1{unit}_EW_GRDM_1SDH_{a}_{b}_{i % 999_999:06d}_{i % 0xFFFFFF:06X}_{i % 0xFFFF:04X}",
+                                   f"Sentinel-1{unit}", "EW", "GRD", start.isoformat().replace("+00:00", "Z"),
+                                   stop.isoformat().replace("+00:00", "Z"), polarisation="HH HV")
+            classes, prop, codes = list(ICE), POLAR + "iceClass", SEAICE
+        else:
+            x, y, w, h = rng.uniform(-10, 30), rng.uniform(35, 60), 1.5, 1.0
+            record = ProductRecord(f"S2{unit}_MSIL2A_{a}_N0206_R{i % 143:03d}_T33U{chr(65 + i % 26)}{chr(65 + i // 26 % 26)}_{a}",
+                                   f"Sentinel-2{unit}", "MSI", "S2MSI2A", start.isoformat().replace("+00:00", "Z"),
+                                   cloud_cover=round(float(rng.uniform(0, 100)), 1))
+            classes, prop, codes = list(CROPS)[:6], FOOD + "cropType", CROP
+        record = replace(record, footprint=_box(x, y, x + w, y + h), footprint_area=1e10)
+        lines.append(record.ntriples())
+        shares = rng.dirichlet(np.ones(4))
+        for k, c in enumerate(rng.choice(len(classes), 4, replace=False)):
+            o = f"<{record.iri}/r{k}>"
+            r, g = f"<{record.iri}/r{k}/region>", f"<{record.iri}/r{k}/region/geometry>"
+            lines.append(f"{o} <{PROV}wasDerivedFrom> <{record.iri}> .\n{o} <{prop}> <{codes}{classes[c]}> .\n"
+                         f"{o} <{SOSA}hasFeatureOfInterest> {r} .\n{r} <{GEO}hasGeometry> {g} .\n"
+                         f'{g} <{GEO}asWKT> "{_box(x + w * k / 4, y, x + w * (k + 1) / 4, y + h)}"^^<{GEO}wktLiteral> .\n'
+                         f'{g} <{GEO}hasMetricArea> "{float(shares[k]) * 1e10!r}"^^<{XSD}double> .\n')
+    return "".join(lines).encode()
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> str:
+    return f"POLYGON(({x0:.4f} {y0:.4f}, {x1:.4f} {y0:.4f}, {x1:.4f} {y1:.4f}, {x0:.4f} {y1:.4f}, {x0:.4f} {y0:.4f}))"
+
+
+def catalogue(n: int, rng, results: dict) -> None:
+    """The catalogue search over ``n`` products: over HTTP (warm, best of 5), and the baseline."""
+    from federation.catalogue import Search, search, search_query
+
+    started = time.perf_counter()
+    data = products(n, rng)
+    results["catalogue_generate_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    store = EmbeddedStore()
+    store.load_data(data, "ntriples")
+    del data
+    store.load(list(CODELIST_FILES))
+    store.spatial_index()
+    results["catalogue_load_s"] = time.perf_counter() - started
+    params = {"bbox": "10,76,30,81", "start": "2018-03-01T00:00:00Z", "end": "2018-04-01T00:00:00Z",
+              "mission": "Sentinel-1", "class": "young-ice", "minShare": "0.3"}
+    with eekg_server(store, query_timeout=600) as url:
+        base = url.rsplit("/", 1)[0]
+        times = []
+        for _ in range(6):
+            started = time.perf_counter()
+            response = httpx.get(base + "/catalogue/search", params=params, timeout=600)
+            times.append(time.perf_counter() - started)
+            response.raise_for_status()
+    found = response.json()["products"]
+    wanted = Search(area="POLYGON((10 76, 30 76, 30 81, 10 81, 10 76))", mission="Sentinel-1", observed="young-ice",
+                    min_share=0.3, start=_utc("2018-03-01"), end=_utc("2018-04-01"))
+    assert [p.identifier for p in search(store, wanted)] == [p["identifier"] for p in found], "the answers differ"
+    started = time.perf_counter()
+    naive = store.query(search_query(wanted), naive=True).bindings()
+    results["catalogue_naive_s"] = time.perf_counter() - started
+    assert [r["id"].value for r in naive] == [p["identifier"] for p in found], "the naive answer differs"
+    results.update(catalogue_products=n, catalogue_found=len(found), catalogue_search_s=min(times[1:]),
+                   catalogue_search_runs_s=times, catalogue_naive_vs_search=results["catalogue_naive_s"] / min(times[1:]))
+    print(f"catalogue: {len(found)} products of {n:,} in {min(times[1:]) * 1000:.0f} ms over HTTP (first {times[0]:.2f} s); "
+          f"without the spatial index {results['catalogue_naive_s'] * 1000:.0f} ms, "
+          f"{results['catalogue_naive_vs_search']:.1f}x")
+
+
+def _utc(day: str):
+    from datetime import datetime, timezone
+
+    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fields", type=int, default=936_566)
     parser.add_argument("--points", type=int, default=8_841)
+    parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "federation.json")
     args = parser.parse_args()
     rng = np.random.default_rng(2018)
     results: dict = {"fields": args.fields, "points": args.points}
+    if args.products:
+        catalogue(args.products, np.random.default_rng(1), results)
     started = time.perf_counter()
     crops, centres, crop, sizes = crop_map(args.fields, rng)
     points = lucas_points(args.points, centres, crop, sizes, rng)

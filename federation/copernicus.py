@@ -94,8 +94,9 @@ class CopernicusCatalogue:
         except httpx.HTTPError as error:
             raise FederationError("copernicus", f"at {self.url} cannot be reached ({type(error).__name__}).") from None
         if response.status_code != 200:
-            raise FederationError("copernicus", f"at {self.url} refused the search (HTTP {response.status_code}: "
-                                                f"{response.text[:300]}).")
+            raise FederationError("copernicus", f"at {self.url} failed to answer the search (HTTP {response.status_code}: "
+                                                f"{response.text[:300]}). Check the URL (the OData root, ending /odata/v1), "
+                                                "or try again later.")
         try:
             value = response.json()["value"]
             assert isinstance(value, list)

@@ -13,6 +13,7 @@ from federation_support import eekg_server, oxigraph_server, store_of, union_sto
 from federation import EndpointSource, Federation, StoreSource
 from federation.catalogue import Search, search
 from federation.lucas import validate_crop_map
+from kg.embedded import EmbeddedStore
 from kg.errors import GeoKGError, InvalidGeometry
 
 MARCH = dict(start=datetime(2018, 3, 1, tzinfo=timezone.utc), end=datetime(2018, 4, 1, tzinfo=timezone.utc))
@@ -120,3 +121,51 @@ def test_lucas_endpoint(server):
                                     "negative": 2, "share_positive": 0.0}
     bad = httpx.post(server + "/lucas/validate", json={"distance": -3})
     assert bad.status_code in (400, 422)
+
+
+def _lucas_store(regions: list[tuple[str, str]], points: list[tuple[str, str, str]]) -> EmbeddedStore:
+    """Crop regions (crop, WKT) and LUCAS points (id, LC1, WKT) in the shapes of docs/data-model.md."""
+    from catalogue_data import CROP, FOOD, GEO, LC1, SOSA, TYPE
+    from ontologies import CODELIST_FILES
+
+    d, lines = "https://w3id.org/eekg/data/", []
+    wkt = lambda text: '"' + text + f'"^^<{GEO}wktLiteral>'  # noqa: E731
+    for i, (crop, geometry) in enumerate(regions):
+        o, r = f"<{d}crop-type/X/2018/c{i}>", f"<{d}crop-type/X/2018/c{i}/region>"
+        lines += [f"{o} <{TYPE}> <{FOOD}CropTypeObservation> .", f"{o} <{FOOD}cropType> <{CROP}{crop}> .",
+                  f"{o} <{SOSA}hasFeatureOfInterest> {r} .", f"{r} <{GEO}hasGeometry> <{d}g{i}> .", f"<{d}g{i}> <{GEO}asWKT> {wkt(geometry)} ."]
+    for point_id, lc1, geometry in points:
+        o, p = f"<{d}lucas/{point_id}>", f"<{d}lucas/{point_id}/point>"
+        lines += [f"{o} <{TYPE}> <{FOOD}LucasObservation> .", f"{o} <{FOOD}landCover> <{LC1}{lc1}> .",
+                  f"{o} <{SOSA}hasFeatureOfInterest> {p} .", f'{p} <{FOOD}pointId> "{point_id}" .',
+                  f"{p} <{GEO}hasGeometry> <{d}p{point_id}> .", f"<{d}p{point_id}> <{GEO}asWKT> {wkt(geometry)} ."]
+    store = EmbeddedStore()
+    store.load(list(CODELIST_FILES))
+    store.load_data("\n".join(lines).encode() + b"\n", "ntriples")
+    return store
+
+
+def test_lucas_distance_is_in_metres_wherever_the_point_lies():
+    """10 m is 10 m on the ellipsoid: at 70 N a metre east is 2.9 times more longitude than at the
+    equator; a region in a projected CRS (ETRS89-LAEA, EPSG:3035) is measured in its metres."""
+    from pyproj import Geod, Transformer
+
+    geod = Geod(ellps="WGS84")
+    east = lambda lon, lat, metres: geod.fwd(lon, lat, 90, metres)[0]  # noqa: E731
+    north = lambda lon, lat, metres: geod.fwd(lon, lat, 0, metres)[1]  # noqa: E731
+    arctic = "POLYGON((20 70, 20.01 70, 20.01 70.005, 20 70.005, 20 70))"
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:3035", always_xy=True).transform(16.0, 48.0)
+    laea = f"<http://www.opengis.net/def/crs/EPSG/0/3035> POLYGON(({y} {x}, {y} {x + 100}, {y + 100} {x + 100}, {y + 100} {x}, {y} {x}))"
+    lon, lat = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True).transform(x + 108, y + 50)  # 8 m east of it
+    far_lon, _ = Transformer.from_crs("EPSG:3035", "EPSG:4326", always_xy=True).transform(x + 112, y + 50)  # 12 m east
+    store = _lucas_store(
+        [("maize", arctic), ("winter-wheat", laea)],
+        [("1", "B16", f"POINT({east(20.01, 70.0025, 9.5)} 70.0025)"), ("2", "B16", f"POINT({east(20.01, 70.0025, 10.5)} 70.0025)"),
+         ("3", "B16", f"POINT(20.005 {north(20.005, 70.005, 9.5)})"), ("4", "B16", f"POINT(20.005 {north(20.005, 70.005, 10.5)})"),
+         ("5", "B11", f"POINT({lon} {lat})"), ("6", "B11", f"POINT({far_lon} {lat})"),
+         ("7", "B11", f"POINT({east(20.01, 70.0025, 1)} 70.0025)")])  # next to maize, but the survey saw wheat
+    result = validate_crop_map(store, 10)
+    assert [(p.point_id, p.positive) for p in result.points] == [
+        ("1", True), ("2", False), ("3", True), ("4", False), ("5", True), ("6", False), ("7", False)]
+    assert [(c.land_cover, c.points, c.positive, c.share_positive) for c in result.by_class()] == [
+        ("B11", 3, 1, pytest.approx(1 / 3)), ("B16", 4, 2, 0.5)]
