@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from kg.embedded import _refuse_unknown_functions
 from kg.errors import GeoKGError, QuerySyntaxError, QueryTimeout, UnsupportedFeature
-from kg.formats import result_format
+from kg.formats import rdf_format, result_format
 from kg.geosparql.context import EvaluationContext
 from kg.geosparql.registry import custom_aggregates, custom_functions
 from kg.geosparql.vocab import PREFIXES
@@ -180,9 +180,26 @@ class SparkResult(QueryResult):
         return bool(self._collect())
 
     def triples(self) -> list[object]:
-        raise UnsupportedFeature("CONSTRUCT and DESCRIBE", BACKEND)
+        """The CONSTRUCT template filled in with each row (a blank node is new in each row), once each."""
+        if self.form != "GRAPH":
+            raise GeoKGError(f"A {self.form} query has no triples.")
+        out, seen = [], set()
+        for row in self.bindings():
+            fresh: dict = {}
+            for triple in self.translation.template:
+                terms = [_template_term(node, row, fresh) for node in triple]
+                try:
+                    made = ox.Triple(*terms)
+                except (TypeError, ValueError):  # unbound, or a literal as subject: left out, as SPARQL says
+                    continue
+                if made not in seen:
+                    seen.add(made)
+                    out.append(made)
+        return out
 
     def serialize(self, format: str) -> bytes:
+        if self.form == "GRAPH":
+            return ox.serialize(self.triples(), format=rdf_format(format))
         try:
             chosen = result_format(format)
         except GeoKGError:
@@ -196,6 +213,21 @@ class SparkResult(QueryResult):
         if chosen == ox.QueryResultsFormat.JSON:
             return payload
         return ox.parse_query_results(payload, ox.QueryResultsFormat.JSON).serialize(format=chosen)
+
+
+def _template_term(node, row: dict, fresh: dict):
+    """A CONSTRUCT template's term for one row: a variable's value, a new blank node, or a constant."""
+    from rdflib import BNode, Literal, URIRef, Variable
+
+    if isinstance(node, Variable):
+        return row.get(str(node))
+    if isinstance(node, BNode):
+        return fresh.setdefault(str(node), ox.BlankNode())
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, Literal):
+        return parse_terms([node.n3()])[0]
+    return None
 
 
 def _json_term(term) -> dict:

@@ -81,21 +81,27 @@ class Translation:
     form: str
     variables: list[str]
     frame: object
-    notes: list[str] = field(default_factory=list)
+    template: list = field(default_factory=list)  # CONSTRUCT: triple patterns of rdflib terms
 
 
 def translate(query, tables: Tables) -> Translation:
     """Translate an rdflib ``Query`` (from ``translateQuery``) into a DataFrame."""
     algebra = query.algebra
     name = algebra.name
-    if name not in ("SelectQuery", "AskQuery"):
-        raise UnsupportedFeature(f"{name.removesuffix('Query').upper()} queries", BACKEND, "Ask SELECT or ASK queries.")
+    if name not in ("SelectQuery", "AskQuery", "ConstructQuery"):
+        raise UnsupportedFeature(f"{name.removesuffix('Query').upper()} queries", BACKEND, "Ask SELECT, ASK or CONSTRUCT queries.")
     if algebra.get("datasetClause"):
         raise UnsupportedFeature("FROM and FROM NAMED", BACKEND)
     compiler = _Compiler(tables)
     frame = compiler.pattern(algebra.p, None)
     if name == "AskQuery":
         return Translation("ASK", [], frame.limit(1))
+    if name == "ConstructQuery":  # the WHERE's rows; the template is filled in on the driver
+        template = list(algebra.template or [])
+        variables = sorted({str(n) for t in template for n in t if isinstance(n, Variable)})
+        columns = [compiler.F.col(column(v)) if column(v) in frame.columns else compiler.F.lit(None).cast("string").alias(column(v))
+                   for v in variables]
+        return Translation("GRAPH", variables, frame.select(*columns).distinct(), template)
     variables = [str(v) for v in algebra.PV]
     return Translation("SELECT", variables, frame)
 

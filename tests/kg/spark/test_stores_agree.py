@@ -80,13 +80,19 @@ SUPPORTED = {
 
 # name -> (query, words the refusal must name)
 UNSUPPORTED = {
-    "construct": ("CONSTRUCT { ?f a ex:Thing } WHERE { ?f a ex:Park }", "CONSTRUCT"),
     "describe": ("DESCRIBE ex:park1", "DESCRIBE"),
     "path_star": ("SELECT ?f WHERE { ?f ex:owner* ?o }", "property path"),
     "aggregate_union": ("SELECT (geof:aggUnion(?g) AS ?u) WHERE { ?f geo:hasGeometry/geo:asWKT ?g }", "aggUnion"),
     "group_by_expression": ("SELECT (COUNT(*) AS ?n) WHERE { ?f ex:size ?s } GROUP BY (?s > 10)", "GROUP BY an expression"),
     "from": ("SELECT ?f FROM ex:g1 WHERE { ?f ex:visitors ?v }", "FROM"),
     "exists": ("SELECT ?f WHERE { ?f a ex:Park FILTER EXISTS { ?f ex:name ?n } }", "EXISTS"),
+}
+
+
+CONSTRUCT = {
+    "construct": "CONSTRUCT { ?f a ex:Thing ; ex:called ?n . ex:list ex:has ?f } WHERE { ?f a ex:Park OPTIONAL { ?f ex:name ?n } }",
+    "construct_blank_nodes": "CONSTRUCT { ?f ex:at [ ex:geometry ?g ] } WHERE { ?f geo:hasGeometry/geo:asWKT ?g }",
+    "construct_federation_subquery": "CONSTRUCT { ?f ex:size ?s } WHERE { ?f ex:size ?s FILTER(?s > 10) }",
 }
 
 
@@ -117,6 +123,23 @@ def test_the_stores_agree(stores, name):
         assert expected, "a query whose answer is empty compares nothing"
 
 
+def graph(store, query: str) -> set:
+    """The triples of a CONSTRUCT, blank nodes replaced by what they stand for (here: one triple each)."""
+    triples = store.query(query).triples()
+    of_blank = {str(t.subject): t.object for t in triples if str(t.subject).startswith("_:")}
+    return {(str(t.subject), str(t.predicate), str(of_blank.get(str(t.object), t.object)))
+            for t in triples if not str(t.subject).startswith("_:")}
+
+
+@pytest.mark.parametrize("name", CONSTRUCT)
+def test_construct_queries_agree(stores, name):
+    embedded, spark = stores
+    expected = graph(embedded, P + CONSTRUCT[name])
+    assert expected and graph(spark, P + CONSTRUCT[name]) == expected
+    assert spark.query(P + CONSTRUCT[name]).serialize("ntriples").count(b"\n") == len(embedded.query(P + CONSTRUCT[name]).triples())
+
+
+@pytest.mark.slow  # 13 queries of a second or more each on Spark; run with -m slow
 def test_the_geographica_queries_agree(geographica):
     embedded, spark, queries = geographica
     for query in queries:
@@ -178,3 +201,19 @@ def test_settings_choose_the_spark_store(stores, tmp_path):
         store_from_settings(Settings(store_backend="spark"))
     with pytest.raises(GeoKGError, match="not a Spark warehouse"):
         store_from_settings(Settings(store_backend="spark", spark_warehouse=tmp_path, spark_master="local[2]"))
+
+
+def test_the_federation_uses_the_spark_store_as_a_source(stores, tmp_path):
+    from federation import load_federation
+
+    embedded, spark = stores
+    config = tmp_path / "federation.toml"
+    config.write_text('[[source]]\nname = "spark"\nstore = "self"\n')
+    query = P + f"SELECT ?f ?n WHERE {{ ?f a ex:Well ; ex:name ?n . {FEATURE} FILTER(geof:sfIntersects(?g, {WINDOW})) }}"
+    with load_federation(config, own_store=embedded) as federation:
+        expected = federation.refresh()["spark"]
+    with load_federation(config, own_store=spark) as federation:
+        described = federation.refresh()["spark"]
+        assert (described.triples, described.predicates, described.classes, described.extent, described.geosparql) == (
+            expected.triples, expected.predicates, expected.classes, expected.extent, "full")
+        assert Counter(rows(federation.query(query))) == Counter(rows(embedded.query(query)))
