@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -33,7 +34,7 @@ import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "federation")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "federation"), str(ROOT / "benchmarks")]
 
 from federation_support import eekg_server, oxigraph_server  # noqa: E402
 
@@ -52,7 +53,7 @@ AREA = (14.5, 47.0, 17.0, 48.9)  # west, south, east, north
 
 
 def crop_map(fields: int, rng) -> tuple[bytes, np.ndarray, np.ndarray, np.ndarray]:
-    """N-Triples of the crop map, with the polygons' centres and crop indices (for placing points)."""
+    """N-Triples of the crop map, with the polygons' centres, crop indices and sizes (for placing points)."""
     x = rng.uniform(AREA[0], AREA[2], fields)
     y = rng.uniform(AREA[1], AREA[3], fields)
     hectares = np.clip(rng.lognormal(np.log(1.5), 0.6, fields), 0.3, 6.0)
@@ -189,11 +190,85 @@ def _utc(day: str):
     return datetime.fromisoformat(day).replace(tzinfo=timezone.utc)
 
 
+def postgis_validation(crops_nt: Path, points: bytes, mapping: list[tuple[str, str]], workdir: Path, results: dict) -> set[str]:
+    """The same validation in PostgreSQL + PostGIS (benchmarks/geographica.py's private cluster):
+    ``ST_DWithin`` on geography (metres on the spheroid) with a GiST index on the crop polygons'
+    geography; returns the positive points' ids."""
+    from types import SimpleNamespace
+
+    from geographica import PostGIS, _ensure_postgis, _free_port
+
+    crops_tsv, points_tsv, mapping_tsv = workdir / "crops.tsv", workdir / "points.tsv", workdir / "mapping.tsv"
+    _tsv_from_ntriples(crops_nt.read_bytes(), crops_tsv, f"<{FOOD}cropType>", CROP)
+    _tsv_from_ntriples(points, points_tsv, f"<{FOOD}landCover>", LC1)
+    mapping_tsv.write_text("".join(f"{lc}\t{crop}\n" for lc, crop in mapping))
+    for file in (crops_tsv, points_tsv, mapping_tsv):
+        file.chmod(0o644)
+    workdir.chmod(0o755)
+    postgis = PostGIS.__new__(PostGIS)  # its cluster, started here with our tables instead of Geographica's
+    _ensure_postgis()
+    postgis.dir, postgis.port, postgis.as_user = Path(tempfile.mkdtemp(prefix="eekg-pg-")), _free_port(), []
+    try:
+        if os.geteuid() == 0:  # postgres refuses to run as root
+            import pwd
+            import shutil
+            import subprocess
+
+            try:
+                pwd.getpwnam(PostGIS.USER)
+            except KeyError:
+                subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", PostGIS.USER], check=True)
+            shutil.chown(postgis.dir, PostGIS.USER)
+            postgis.as_user = ["runuser", "-u", PostGIS.USER, "--"]
+        data = postgis.dir / "data"
+        postgis._sh([str(PostGIS.BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], quiet=True)
+        postgis._sh([str(PostGIS.BIN / "pg_ctl"), "-D", str(data), "-l", str(postgis.dir / "log"), "-w", "start", "-o",
+                     f"-p {postgis.port} -k {postgis.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=1GB -c work_mem=256MB "
+                     "-c maintenance_work_mem=1GB -c fsync=off -c max_parallel_workers_per_gather=0"], quiet=True)
+        postgis.started = True
+        started = time.perf_counter()
+        done = postgis._psql(f"""CREATE EXTENSION postgis;
+CREATE TABLE crops (id text, crop text, geom geometry(Polygon, 4326));
+\\copy crops FROM '{crops_tsv}'
+CREATE INDEX ON crops USING gist ((geom::geography));
+CREATE TABLE points (id text, lc text, geom geometry(Point, 4326));
+\\copy points FROM '{points_tsv}'
+CREATE TABLE mapping (lc text, crop text);
+\\copy mapping FROM '{mapping_tsv}'
+ANALYZE crops; ANALYZE points; ANALYZE mapping;""")
+        assert done.returncode == 0, done.stderr
+        results["postgis_load_s"] = time.perf_counter() - started
+        sql = ("SELECT DISTINCT p.id FROM points p JOIN mapping m ON m.lc = p.lc JOIN crops c ON c.crop = m.crop "
+               "WHERE ST_DWithin(p.geom::geography, c.geom::geography, 10)")
+        outcomes = [postgis.run(SimpleNamespace(sql=sql), 600) for _ in range(2)]
+        assert all(o.status == "ok" for o in outcomes), outcomes
+        results["postgis_validate_s"] = min(o.seconds for o in outcomes)
+        return {row[0] for row in outcomes[-1].answer}
+    finally:
+        postgis.close()
+
+
+def _tsv_from_ntriples(data: bytes, path: Path, predicate: str, codes: str) -> None:
+    """id, code, EWKT per feature of our generated N-Triples: the code of ``predicate`` of the
+    observation, the WKT of its feature's geometry (subjects share the observation's IRI as prefix)."""
+    code, wkt = {}, {}
+    for line in data.decode().splitlines():
+        subject, rest = line.split(" ", 1)
+        if rest.startswith(predicate):
+            code[subject[1:-1]] = rest.split("<", 2)[2].split(">", 1)[0].removeprefix(codes)
+        elif rest.startswith(f"<{GEO}asWKT>"):
+            wkt[subject[1:-1].split("/region/")[0].split("/point/")[0]] = rest.split('"', 2)[1]
+    with path.open("w") as out:
+        for iri, value in code.items():
+            out.write(f"{iri.rsplit('/', 1)[-1]}\t{value}\tSRID=4326;{wkt[iri]}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fields", type=int, default=936_566)
     parser.add_argument("--points", type=int, default=8_841)
     parser.add_argument("--products", type=int, default=100_000)
+    parser.add_argument("--no-postgis", action="store_true", help="Skip the PostGIS baseline.")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results" / "federation.json")
     args = parser.parse_args()
     rng = np.random.default_rng(2018)
@@ -239,20 +314,36 @@ def main() -> None:
         results["federated_validate_runs_s"] = times
         print(f"federated: {answer['points']:,} applicable points, {answer['positive']:,} positive, "
               f"{answer['negative']:,} negative in {min(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)})")
+        del crop_store
         started = time.perf_counter()
         union = EmbeddedStore()
         union.load([crops_file, *CODELIST_FILES])
         union.load_data(points, "ntriples")
         union.spatial_index()
         results["baseline_load_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    expected = validate_crop_map(union, 10)
-    results["one_store_validate_s"] = time.perf_counter() - started
-    assert (len(expected.points), expected.positive) == (answer["points"], answer["positive"]), "the answers differ"
-    assert {p.point_id for p in expected.points if p.positive} == {p["point_id"] for p in answer["results"] if p["positive"]}
-    results["federated_vs_one_store"] = results["federated_validate_s"] / results["one_store_validate_s"]
-    results.update(applicable=answer["points"], positive=answer["positive"], negative=answer["negative"])
-    print(f"one store: {results['one_store_validate_s']:.2f} s; federated / one store = {results['federated_vs_one_store']:.2f}")
+        times = []
+        for _ in range(2):
+            started = time.perf_counter()
+            expected = validate_crop_map(union, 10)
+            times.append(time.perf_counter() - started)
+        results["one_store_validate_s"], results["one_store_validate_runs_s"] = min(times), times
+        positive = {p.point_id for p in expected.points if p.positive}
+        assert (len(expected.points), expected.positive) == (answer["points"], answer["positive"]), "the answers differ"
+        assert positive == {p["point_id"] for p in answer["results"] if p["positive"]}
+        results["federated_vs_one_store"] = results["federated_validate_s"] / results["one_store_validate_s"]
+        results.update(applicable=answer["points"], positive=answer["positive"], negative=answer["negative"])
+        print(f"one store: {results['one_store_validate_s']:.2f} s; federated / one store = {results['federated_vs_one_store']:.2f}")
+        if not args.no_postgis:
+            mapping = [(r["lc"].value.rsplit("/", 1)[-1], r["crop"].value.rsplit("/", 1)[-1]) for r in union.query(
+                "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> SELECT DISTINCT ?lc ?crop { ?crop skos:exactMatch|skos:broadMatch|skos:narrowMatch ?lc }").bindings()]
+            del union
+            theirs = postgis_validation(crops_file, points, mapping, Path(folder), results)
+            applicable = {p.point_id for p in expected.points}
+            results["postgis_positive"] = len(theirs & applicable)
+            results["postgis_differs_on"] = sorted(theirs ^ positive)[:20]
+            results["federated_vs_postgis"] = results["federated_validate_s"] / results["postgis_validate_s"]
+            print(f"PostGIS: {results['postgis_validate_s']:.2f} s ({len(theirs & applicable):,} positive; differs on "
+                  f"{len(theirs ^ positive)} points); federated / PostGIS = {results['federated_vs_postgis']:.2f}")
     args.output.write_text(json.dumps(results, indent=1))
     print(json.dumps(results, indent=1))
 
