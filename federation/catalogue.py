@@ -97,7 +97,8 @@ def search_query(query: Search) -> str:
     if placed and not timed:
         conditions.append(placed)
     inner = "?product ?id ?mission ?start ?footprint" + (" ?type" if query.product_type else "")
-    patterns = f"""?product <{DCTERMS.identifier}> ?id ; <{EO.mission}> ?mission ; <{EO.sensingStart}> ?start ;
+    # sensing start first: the engine starts there (2x faster at 1e5 products than from the identifiers)
+    patterns = f"""?product <{EO.sensingStart}> ?start ; <{EO.mission}> ?mission ; <{DCTERMS.identifier}> ?id ;
         <{GEO}hasGeometry> ?fgeom . ?fgeom <{GEO}asWKT> ?footprint ."""
     if query.product_type:
         patterns += f"\n    ?product <{EO.productType}> ?type ."
