@@ -22,14 +22,18 @@ def federation_group():
 @CONFIG_OPTION
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the descriptions (JSON); name it as `descriptions` in the configuration.")
-def describe(config, output):
+@click.option("--void", "void_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write them as VoID (Turtle): counts per predicate and class, extents as geo:hasBoundingBox.")
+def describe(config, output, void_file):
     """Ask every source what it holds (predicates, classes, extent, GeoSPARQL) and save it."""
     from federation import load_federation
-    from federation.description import save_descriptions
+    from federation.description import save_descriptions, void_turtle
 
     with load_federation(config) as federation:
         descriptions = federation.refresh()
     save_descriptions(descriptions, output)
+    if void_file is not None:
+        void_file.write_bytes(void_turtle(descriptions))
     for name, d in descriptions.items():
         click.echo(f"{name}: {d.triples:,} triples, {len(d.predicates)} predicates, GeoSPARQL {d.geosparql}, extent {d.extent}")
 

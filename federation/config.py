@@ -2,7 +2,7 @@
 
 ```toml
 timeout = 60                     # seconds for a whole query (default 60)
-descriptions = "sources.json"    # optional: descriptions made by `eekg federation describe`
+descriptions = "sources.json"    # optional: descriptions made by `eekg federation describe` (until then, made at first use)
 
 [[source]]
 name = "oxigraph"                # names a source in errors, descriptions and ?source=
@@ -58,7 +58,7 @@ def load_federation(path: str | Path, own_store: Store | None = None) -> Federat
         raise ConfigurationError(f"{path} names no sources; add a [[source]] table with a name and a url or store.")
     sources = [_source(entry, i, path, own_store) for i, entry in enumerate(entries, 1)]
     descriptions = None
-    if data.get("descriptions"):
+    if data.get("descriptions") and (path.parent / data["descriptions"]).exists():  # else made at first use
         descriptions = load_descriptions(path.parent / data["descriptions"])
     return Federation(sources, descriptions, timeout=float(data.get("timeout", 60)), workers=int(data.get("workers", 8)))
 

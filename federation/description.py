@@ -136,6 +136,29 @@ def _geosparql(source: Source, timeout) -> str:
     return level
 
 
+VOID = "http://rdfs.org/ns/void#"
+
+
+def void_turtle(descriptions: dict[str, Description], base: str = "urn:eekg:source:") -> bytes:
+    """Descriptions as VoID (Turtle): a ``void:Dataset`` per source with its triples, a property
+    partition per predicate and a class partition per class, and its extent as ``geo:hasBoundingBox``.
+
+    >>> print(void_turtle({"s": Description("s", 2, {"http://x/p": 2})}).decode().splitlines()[-1])
+    <urn:eekg:source:s> a void:Dataset ; void:triples 2 ; void:propertyPartition [ void:property <http://x/p> ; void:triples 2 ] .
+    """
+    lines = [f"@prefix void: <{VOID}> .", "@prefix geo: <http://www.opengis.net/ont/geosparql#> ."]
+    for name, d in descriptions.items():
+        parts = [f"void:triples {int(d.triples)}"]
+        parts += [f"void:propertyPartition [ void:property {ox.NamedNode(p)} ; void:triples {int(c)} ]" for p, c in d.predicates.items()]
+        parts += [f"void:classPartition [ void:class {ox.NamedNode(k)} ; void:entities {int(c)} ]" for k, c in d.classes.items()]
+        if d.extent:
+            w, south, e, north = d.extent
+            box = f"POLYGON(({w} {south}, {e} {south}, {e} {north}, {w} {north}, {w} {south}))"
+            parts.append(f"geo:hasBoundingBox [ geo:asWKT {ox.Literal(box, datatype=ox.NamedNode(WKT_LITERAL))} ]")
+        lines.append(f"{ox.NamedNode(base + name)} a void:Dataset ; " + " ; ".join(parts) + " .")
+    return ("\n".join(lines) + "\n").encode()
+
+
 def save_descriptions(descriptions: dict[str, Description], path: Path) -> None:
     """Write descriptions as one JSON file."""
     path.write_text(json.dumps({name: d.to_json() for name, d in descriptions.items()}, indent=1))
