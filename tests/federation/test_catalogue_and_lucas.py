@@ -169,3 +169,25 @@ def test_lucas_distance_is_in_metres_wherever_the_point_lies():
         ("1", True), ("2", False), ("3", True), ("4", False), ("5", True), ("6", False), ("7", False)]
     assert [(c.land_cover, c.points, c.positive, c.share_positive) for c in result.by_class()] == [
         ("B11", 3, 1, pytest.approx(1 / 3)), ("B16", 4, 2, 0.5)]
+
+
+def test_lucas_validate_command(parts, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from api.cli import main
+
+    with EmbeddedStore(tmp_path / "store") as store:
+        for data in parts.values():
+            store.load_data(data, "ntriples")
+    done = CliRunner().invoke(main, ["lucas", "validate", "--store", str(tmp_path / "store"), "--points", str(tmp_path / "p.csv")])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.output)
+    assert (summary["points"], summary["positive"], summary["negative"]) == (4, 2, 2)
+    assert summary["classes"][0] == {"land_cover": "B11", "crop_types": ["winter-wheat"], "points": 2, "positive": 0,
+                                     "negative": 2, "share_positive": 0.0}
+    rows = (tmp_path / "p.csv").read_text().splitlines()
+    assert rows[0] == "point_id,land_cover,crop_types,positive,point" and rows[1].startswith("47622810,B16,maize,True,")
+    neither = CliRunner().invoke(main, ["lucas", "validate"], env={"EEKG_STORE_DIR": ""})
+    assert neither.exit_code == 2 and "Give either --config" in neither.output
