@@ -111,7 +111,9 @@ def catalogue_group():
 
 
 @catalogue_group.command(name="ingest")
-@click.option("--url", required=True, help="The catalogue's OData root, e.g. https://catalogue.dataspace.copernicus.eu/odata/v1.")
+@click.option("--url", required=True, help="The catalogue's OData root, e.g. https://catalogue.dataspace.copernicus.eu/odata/v1 "
+              "(or its OpenSearch root with --opensearch, e.g. .../resto/api).")
+@click.option("--opensearch", is_flag=True, help="Ask the OpenSearch (Resto) interface instead of OData.")
 @click.option("--collection", type=click.Choice(["SENTINEL-1", "SENTINEL-2"]), required=True)
 @click.option("--start", help="Sensing start at or after (UTC), e.g. 2018-03-01T00:00:00Z.")
 @click.option("--end", help="Sensing start before (UTC).")
@@ -120,12 +122,12 @@ def catalogue_group():
 @click.option("--limit", default=10_000, show_default=True, help="At most this many products.")
 @click.option("--store", "store_dir", envvar="EEKG_STORE_DIR", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The embedded store to load the records into. Env: EEKG_STORE_DIR.")
-def catalogue_ingest(url, collection, start, end, footprint, product_type, limit, store_dir):
-    """Find products in a Copernicus OData catalogue and load their records into a store."""
-    from federation.copernicus import CopernicusCatalogue, ingest
+def catalogue_ingest(url, opensearch, collection, start, end, footprint, product_type, limit, store_dir):
+    """Find products in a Copernicus catalogue (OData or OpenSearch) and load their records into a store."""
+    from federation.copernicus import CopernicusCatalogue, CopernicusOpenSearch, ingest
     from kg.embedded import EmbeddedStore
 
-    with CopernicusCatalogue(url) as remote:
+    with (CopernicusOpenSearch if opensearch else CopernicusCatalogue)(url) as remote:
         records, skipped = remote.products(collection, start=start, end=end, footprint=footprint,
                                            product_type=product_type, limit=limit)
     with EmbeddedStore(store_dir) as store:

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from api.cli import main
 from federation.catalogue import Search, search
-from federation.copernicus import CopernicusCatalogue, ingest
+from federation.copernicus import CopernicusCatalogue, CopernicusOpenSearch, ingest
 from federation.errors import FederationError
 from kg.embedded import EmbeddedStore
 from ontologies import CODELIST_FILES
@@ -77,8 +77,34 @@ def _matches(entry: dict, expression: str) -> bool:
     return True
 
 
+def _feature(entry: dict) -> dict:
+    """The same product as the OpenSearch (Resto) interface answers it: a GeoJSON feature."""
+    attributes = {a["Name"]: a["Value"] for a in entry["Attributes"]}
+    return {"type": "Feature", "id": entry["Id"], "geometry": entry["GeoFootprint"],
+            "properties": {"collection": "Sentinel1" if entry["Name"].startswith("S1") else "Sentinel2",
+                           "title": entry["Name"], "startDate": entry["ContentDate"]["Start"],
+                           "completionDate": entry["ContentDate"]["End"], "productType": attributes["productType"],
+                           "cloudCover": attributes.get("cloudCover", -1), "orbitNumber": attributes.get("orbitNumber")}}
+
+
+def _opensearch(path: str, query: dict) -> dict:
+    """Resto's search.json: startDate / completionDate bound the products' times, geometry intersects, page from 1."""
+    collection = {"/resto/api/collections/Sentinel1/search.json": "SENTINEL-1",
+                  "/resto/api/collections/Sentinel2/search.json": "SENTINEL-2"}[path]
+    found = [e for e in CATALOGUE[collection]
+             if query.get("startDate", "") <= e["ContentDate"]["Start"].replace(".000Z", "Z")
+             and e["ContentDate"]["End"].replace(".000Z", "Z") <= query.get("completionDate", "9")
+             and query.get("productType", e["Attributes"][0]["Value"]) == e["Attributes"][0]["Value"]
+             and ("geometry" not in query or shapely.intersects(shapely.from_wkt(query["geometry"]),
+                                                               shapely.geometry.shape(e["GeoFootprint"])))]
+    size, page = int(query.get("maxRecords", 20)), int(query.get("page", 1))
+    return {"type": "FeatureCollection", "properties": {"totalResults": len(found)},
+            "features": [_feature(e) for e in found[(page - 1) * size:page * size]]}
+
+
 class ODataServer:
-    """The catalogue on 127.0.0.1: GET /odata/v1/Products with $filter, $orderby, $top, $skip; records requests."""
+    """The catalogue on 127.0.0.1: GET /odata/v1/Products with $filter, $orderby, $top, $skip, and the
+    OpenSearch interface at /resto/api/collections/{Sentinel1,Sentinel2}/search.json; records requests."""
 
     def __init__(self, fail: int | None = None):
         requests = self.requests = []
@@ -88,6 +114,8 @@ class ODataServer:
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 requests.append(query)
+                if not fail and parts.path.startswith("/resto/api/collections/"):
+                    return self._send(200, _opensearch(parts.path, query))
                 if fail or parts.path != "/odata/v1/Products":
                     return self._send(fail or 404, {"detail": "Internal error" if fail else "Not found"})
                 try:
@@ -114,6 +142,7 @@ class ODataServer:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/odata/v1"
+        self.opensearch_url = self.url.replace("/odata/v1", "/resto/api")
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -169,6 +198,22 @@ def test_the_cli_ingests_into_a_store(odata, tmp_path):
     with EmbeddedStore(tmp_path / "store") as store:
         [row] = store.query("SELECT ?id { ?p <http://purl.org/dc/terms/identifier> ?id }").bindings()
     assert row["id"].value.startswith("S1A_EW_GRDM_1SDH_20180402")
+
+
+def test_the_opensearch_interface_gives_the_same_records(odata, monkeypatch):
+    import federation.copernicus as copernicus
+
+    monkeypatch.setattr(copernicus, "PAGE", 10)
+    wanted = dict(start="2018-03-01T00:00:00Z", end="2018-04-01T00:00:00Z", footprint=SVALBARD, product_type="GRD")
+    with CopernicusOpenSearch(odata.opensearch_url) as remote:
+        records, skipped = remote.products("SENTINEL-1", **wanted)
+    assert [r["page"] for r in odata.requests] == ["1", "2", "3"]
+    assert odata.requests[0]["geometry"].startswith("POLYGON ((10 78") and odata.requests[0]["productType"] == "GRD"
+    with CopernicusCatalogue(odata.url) as remote:
+        assert (records, skipped) == remote.products("SENTINEL-1", **wanted)
+    with CopernicusOpenSearch(odata.opensearch_url) as remote:
+        [s2] = remote.products("SENTINEL-2")[0]
+    assert (s2.tile, s2.cloud_cover, s2.product_type) == ("33XWJ", 12.5, "S2MSI2A")
 
 
 def test_a_failing_catalogue_is_named():
