@@ -14,7 +14,8 @@ filters on them) are known; the step is then
   boxes each (a k-d split), and each cell goes as a ``geof:sfIntersects`` filter: to a source with
   our GeoSPARQL as UNION branches of one sub-query (``CELLS_PER_QUERY`` cells), each answered from
   its spatial index with a small window; to a source with native ``sfIntersects`` only (a scan per
-  sub-query) as one filter over ``BOX_BATCH`` boxes;
+  sub-query, testing each row against every part of the filter's shape) as the envelope of a cell
+  of ``BOX_BATCH`` boxes, one rectangle a sub-query;
 - a **hash join** otherwise: the step is gathered whole and the scratch store's engine joins it.
 
 Every gathered triple is one a solution over the union of the sources may use, and every triple a
@@ -40,7 +41,7 @@ from kg.errors import GeoKGError
 from kg.geosparql.index import stage
 
 BIND_BATCH = 1000  # rows of one VALUES block (about 100 kB of IRIs)
-BOX_BATCH = 500  # boxes of one spatial filter, for a source that scans (no spatial index of ours)
+BOX_BATCH = 500  # boxes whose envelope makes one spatial filter, for a source that scans (no spatial index of ours)
 CELL_BOXES = 8  # boxes of one cell of a spatial bind join: a small window, few candidates to test
 CELLS_PER_QUERY = 50  # cells (UNION branches) of one sub-query to a source with our GeoSPARQL
 MAX_BIND_ROWS = 200_000  # above this, the step is a hash join whatever the estimate
@@ -134,7 +135,9 @@ class Gatherer:
 
     def spatial(self, subs: list[SubQuery], variable: str, boxes: np.ndarray) -> list[SubQuery]:
         cells = kd_cells(boxes, CELL_BOXES)
-        in_order = np.concatenate(cells)  # neighbours next to each other: compact batches for scanning sources
+        # A scanning source tests every row against every part of a filter's shape: it gets the
+        # envelope of a cell of BOX_BATCH boxes, one rectangle a sub-query (a superset of what joins).
+        envelopes = [np.array([[c[:, 0].min(), c[:, 1].min(), c[:, 2].max(), c[:, 3].max()]]) for c in kd_cells(boxes, BOX_BATCH)]
         narrowed = []
         for sub in subs:
             description = self.descriptions[sub.source]
@@ -143,8 +146,7 @@ class Gatherer:
                 narrowed += [sub.narrowed(alternatives=tuple(filters[i:i + CELLS_PER_QUERY]))
                              for i in range(0, len(filters), CELLS_PER_QUERY)]
             elif description.geosparql == "topology":
-                narrowed += [sub.narrowed(spatial=spatial_filter(variable, in_order[i:i + BOX_BATCH], description))
-                             for i in range(0, len(in_order), BOX_BATCH)]
+                narrowed += [sub.narrowed(spatial=spatial_filter(variable, envelope, description)) for envelope in envelopes]
             else:
                 narrowed.append(sub)  # the source evaluates no GeoSPARQL: gathered whole
         return narrowed
