@@ -8,8 +8,8 @@ for or a narrower one (``skos:broader*``), over the area of all its predicted re
 (``geo:hasMetricArea``). It runs as one SPARQL query on any store, so over the federation too:
 products, predictions and code lists may sit in different sources.
 
->>> print(search_query(Search(mission="Sentinel-1", observed="young-ice", min_share=0.3)).splitlines()[-1])
-} GROUP BY ?product ?id ?mission ?type ?start ?stop ?footprint HAVING (SUM(?hit) / SUM(?inside) > 0.3) ORDER BY ?start ?id LIMIT 100
+>>> print(search_query(Search(mission="Sentinel-1", observed="young-ice", min_share=0.3)).splitlines()[-4])
+  } GROUP BY ?product ?id ?mission ?start ?footprint HAVING (SUM(?hit) / SUM(?inside) > 0.3) ORDER BY ?start ?id LIMIT 100 }
 """
 
 from __future__ import annotations
@@ -77,7 +77,8 @@ def search_query(query: Search) -> str:
     (a time range is the most selective condition a platform sends). With a time range, the area
     condition then runs on the rows left; without one, it runs in the sub-select, where the spatial
     index answers it. The share of a class is area-weighted over the product's regions that meet
-    the area (``?inside`` is a region's area there, 0 elsewhere).
+    the area (``?inside`` is a region's area there, 0 elsewhere). Optional metadata is read for
+    the page of products only, after grouping.
     """
     _check(query)
     area = _wkt(query.area) if query.area else None
@@ -102,7 +103,7 @@ def search_query(query: Search) -> str:
         <{GEO}hasGeometry> ?fgeom . ?fgeom <{GEO}asWKT> ?footprint ."""
     if query.product_type:
         patterns += f"\n    ?product <{EO.productType}> ?type ."
-    head = "?id ?mission ?type ?start ?stop ?footprint"
+    found = inner  # what the page of products carries out of the middle select
     tail = f"ORDER BY ?start ?id LIMIT {query.limit}" + (f" OFFSET {query.offset}" if query.offset else "")
     observed = ""
     if query.observed:
@@ -112,23 +113,26 @@ def search_query(query: Search) -> str:
     ?obs <{PROV.wasDerivedFrom}> ?product ; <{prop}> ?class ; <{SOSA.hasFeatureOfInterest}> ?region .
     ?region <{GEO}hasGeometry> ?rgeom . ?rgeom <{GEO}asWKT> ?rwkt ; <{GEO}hasMetricArea> ?area ."""
         inside = f"IF(geof:sfIntersects(?rwkt, {area}), ?area, 0)" if area else "?area"
-        observed = f"""  BIND({inside} AS ?inside)
-  BIND(IF(EXISTS {{ ?class <{SKOS.broader}>* <{concept}> }}, ?inside, 0) AS ?hit)
+        observed = f"""    BIND({inside} AS ?inside)
+    BIND(IF(EXISTS {{ ?class <{SKOS.broader}>* <{concept}> }}, ?inside, 0) AS ?hit)
 """
-        head += " (SUM(?hit) / SUM(?inside) AS ?share)"
         having = f"SUM(?hit) / SUM(?inside) > {float(query.min_share)!r}"
         if query.min_area:
             having += f" && SUM(?hit) >= {float(query.min_area)!r}"
-        tail = f"GROUP BY ?product {head.split(' (')[0]} HAVING ({having}) " + tail
-    where = "".join(f"\n    FILTER({c})" for c in conditions)
-    outer = f"  FILTER({placed})\n" if placed and timed else ""
+        tail = f"GROUP BY {found} HAVING ({having}) " + tail
+        found += " (SUM(?hit) / SUM(?inside) AS ?share)"
+    where = "".join(f"\n      FILTER({c})" for c in conditions)
+    outer = f"    FILTER({placed})\n" if placed and timed else ""
     typed = "" if query.product_type else f"  OPTIONAL {{ ?product <{EO.productType}> ?type }}\n"
-    return f"""SELECT {head} WHERE {{
-  {{ SELECT {inner} WHERE {{
-    {patterns}{where}
-  }} }}
-{outer}  OPTIONAL {{ ?product <{EO.sensingStop}> ?stop }}
-{typed}{observed}}} {tail}"""
+    share = " ?share" if query.observed else ""
+    return f"""SELECT ?id ?mission ?type ?start ?stop ?footprint{share} WHERE {{
+  {{ SELECT {found} WHERE {{
+    {{ SELECT {inner} WHERE {{
+      {patterns.replace(chr(10), chr(10) + "  ")}{where}
+    }} }}
+{outer}{observed}  }} {tail} }}
+  OPTIONAL {{ ?product <{EO.sensingStop}> ?stop }}
+{typed}}} ORDER BY ?start ?id"""
 
 
 def concept_of(observed: str) -> tuple[str, str]:
