@@ -410,30 +410,31 @@ class _Compiler:
         geometries = self.t.geometries()
         if grid is None:
             return self._unit().select(F.lit(None).cast("string").alias("ta"), F.lit(None).cast("string").alias("tb")).limit(0)
-        boxes = geometries.select("term", "minx", "miny", "maxx", "maxy")
+        boxes = geometries.select("term", "id", "minx", "miny", "maxx", "maxy")
+        cells = self.t.cells()
 
         def side(terms, prefix):
             return terms.join(boxes, on="term").select(
-                F.col("term").alias("t" + prefix), *[F.col(k).alias(prefix + n) for k, n in
-                                                    (("minx", "x0"), ("miny", "y0"), ("maxx", "x1"), ("maxy", "y1"))])
+                F.col("term").alias("t" + prefix), F.col("id").alias("id" + prefix),
+                *[F.col(k).alias(prefix + n) for k, n in (("minx", "x0"), ("miny", "y0"), ("maxx", "x1"), ("maxy", "y1"))])
 
         if test.margin_degrees:  # a distance: the left boxes widened, their cells computed from the widened boxes
             left = side(left_terms, "a").mapInPandas(_widened_cells(test, grid), _WIDE_SCHEMA)
         else:
-            left = side(left_terms, "a").join(self.t.cells().withColumnRenamed("term", "ta"), on="ta")
-        right = side(right_terms, "b").join(self.t.cells().withColumnRenamed("term", "tb"), on="tb")
+            left = side(left_terms, "a").join(cells.toDF("ida", "cell"), on="ida")
+        right = side(right_terms, "b").join(cells.toDF("idb", "cell"), on="idb")
         reference = (f"least(greatest(floor((greatest(ax0, bx0) - {grid.x0!r}) / {grid.width!r}), 0), {grid.nx - 1}) * {grid.ny}"
                      f" + least(greatest(floor((greatest(ay0, by0) - {grid.y0!r}) / {grid.height!r}), 0), {grid.ny - 1})")
         candidates = left.join(right, on="cell").filter(
             F.expr(f"ax0 <= bx1 AND bx0 <= ax1 AND ay0 <= by1 AND by0 <= ay1 AND {reference} = cell"))
-        shapes = geometries.select("term", "wkb", "crs")
-        candidates = (candidates.join(shapes.toDF("ta", "wa", "ca"), on="ta").join(shapes.toDF("tb", "wb", "cb"), on="tb"))
+        shapes = geometries.select("id", "wkb", "crs")
+        candidates = candidates.join(shapes.toDF("ida", "wa", "ca"), on="ida").join(shapes.toDF("idb", "wb", "cb"), on="idb")
         return candidates.mapInPandas(_refiner(test, grid), "ta string, tb string")
 
     # --- helpers for expressions ----------------------------------------------------------------
 
 
-_WIDE_SCHEMA = "ta string, ax0 double, ay0 double, ax1 double, ay1 double, cell long"
+_WIDE_SCHEMA = "ta string, ida long, ax0 double, ay0 double, ax1 double, ay1 double, cell long"
 
 
 def _widened_cells(test, grid):

@@ -5,8 +5,8 @@ Layout of a warehouse directory (docs/spark.md)::
     manifest.json           predicates -> tables with their statistics, graphs, the grid, counts
     tables/p00000/*.parquet one table per predicate: s, o, g (N-Triples strings, g '' = default graph)
     geometries/*.parquet    one row per distinct geometry literal: term, wkb (in its own CRS), crs,
-                            minx, miny, maxx, maxy (CRS84), sorted by grid cell
-    cells/*.parquet         term, cell: each grid cell a geometry's bounding box touches
+                            minx, miny, maxx, maxy (CRS84), id (its row), sorted by grid cell
+    cells/*.parquet         id, cell: each grid cell a geometry's bounding box touches
 
 The grid is ``kg.interlink.grid.Grid`` over the geometries' CRS84 boxes (tiles the size of the
 mean box). Statistics per table (rows, distinct subjects, distinct objects) order the joins.
@@ -46,7 +46,7 @@ MANIFEST = "manifest.json"
 CHUNK = 500_000  # quads parsed before their tables are written
 _TRIPLES = pa.schema([("s", pa.string()), ("o", pa.string()), ("g", pa.string())])
 _GEOMETRIES = pa.schema([("term", pa.string()), ("wkb", pa.binary()), ("crs", pa.string()), ("minx", pa.float64()),
-                         ("miny", pa.float64()), ("maxx", pa.float64()), ("maxy", pa.float64())])
+                         ("miny", pa.float64()), ("maxx", pa.float64()), ("maxy", pa.float64()), ("id", pa.int64())])
 _GEOMETRY_DATATYPES = frozenset(ox.NamedNode(d) for d in GEOMETRY_DATATYPES)
 
 
@@ -222,13 +222,13 @@ def _write_geometries(directory: Path, geometries: dict[str, tuple]) -> Grid | N
     term = pa.array(texts, pa.string()).take(order)
     columns = [term, pa.array(shapely.to_wkb(np.array(shapes, dtype=object)) if texts else [], pa.binary()).take(order),
                pa.array(crs, pa.string()).take(order)]
-    columns += [pa.array(boxes[:, k]).take(order) for k in range(4)]
+    columns += [pa.array(boxes[:, k]).take(order) for k in range(4)] + [pa.array(np.arange(len(texts)), pa.int64())]
     (directory / "geometries").mkdir()
     pq.write_table(pa.table(columns, schema=_GEOMETRIES), directory / "geometries" / "part-00000.parquet", row_group_size=50_000)
     (directory / "cells").mkdir()
     cells, owners = (grid.entries(grid.ranges(boxes[order][present[order]])) if grid is not None
                      else (np.empty(0, np.int64), np.empty(0, np.int64)))
-    located = term.filter(pa.array(present[order]))
-    pq.write_table(pa.table({"term": located.take(pa.array(owners)), "cell": pa.array(cells, pa.int64())}),
+    ids = np.flatnonzero(present[order])[owners]  # the geometry's row: literals are long, ids are 8 bytes
+    pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "cell": pa.array(cells, pa.int64())}),
                    directory / "cells" / "part-00000.parquet")
     return grid

@@ -47,7 +47,7 @@ def test_geometry_table_has_wkb_boxes_in_crs84_and_cells_of_the_grid(tmp_path):
     cells = pq.read_table(tmp_path / "w" / "cells").to_pandas()
     grid = manifest.grid
     for row in geometries.itertuples():
-        mine = set(cells[cells.term == row.term].cell)
+        mine = set(cells[cells.id == row.id].cell)
         ranges = grid.ranges(np.array([[row.minx, row.miny, row.maxx, row.maxy]]))
         assert mine == set(grid.entries(ranges)[0].tolist())
         assert grid.keys(np.array([row.minx]), np.array([row.miny]))[0] in mine
