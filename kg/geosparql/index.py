@@ -235,7 +235,7 @@ class SpatialIndex:
         if query.shape.is_empty or not _implies_intersection(relation, pattern):
             rows = np.flatnonzero(self._alive)
         else:
-            rows = self._candidates(_envelope(query.shape, query.crs))
+            rows = self._candidates(*(_envelope(part, query.crs) for part in _parts(query.shape)))
         keep = np.zeros(len(rows), dtype=bool)
         for crs, where in _groups(self._crs, rows):
             group = rows[where]
@@ -556,11 +556,13 @@ class SpatialIndex:
             self._delta = _tree_over(self, np.arange(self._main_rows, n))
         return [t for t in (self._main, self._delta) if t is not None]
 
-    def _candidates(self, box: tuple[float, float, float, float]) -> np.ndarray:
-        if any(math.isnan(v) for v in box):
+    def _candidates(self, *boxes: tuple[float, float, float, float]) -> np.ndarray:
+        """The live rows whose envelopes meet any of these CRS84 boxes."""
+        boxes = [box for box in boxes if not any(math.isnan(v) for v in box)]
+        if not boxes:
             return np.empty(0, dtype=np.int64)
-        window = shapely.box(*box)
-        found = [rows[tree.query(window)] for tree, rows in self._trees()]
+        windows = shapely.box(*np.array(boxes).T)
+        found = [rows[tree.query(windows)[1]] for tree, rows in self._trees()]
         rows = np.unique(np.concatenate(found)) if found else np.empty(0, dtype=np.int64)
         return rows[self._alive[rows]]
 
@@ -682,6 +684,16 @@ def stage(literals: Iterable[Literal], shapes: Sequence | None = None, *, strict
         boxes[position] = _envelope(geom.shape, geom.crs)
         readable[position] = True
     return Staged(values, datatypes, crs, out_shapes, boxes).take(np.flatnonzero(readable))
+
+
+def _parts(shape: shapely.Geometry, most: int = 4096) -> np.ndarray:
+    """The parts of a multi-part shape, whose envelopes are tighter windows than the whole one's
+    (a scattered MultiPolygon's envelope covers mostly ground none of its parts does); the shape
+    itself when it has one part or very many."""
+    count = shapely.get_num_geometries(shape)
+    if count < 2 or count > most:
+        return np.array([shape], dtype=object)
+    return shapely.get_parts(shape)
 
 
 def _envelope(shape: shapely.Geometry, crs: str) -> tuple[float, float, float, float]:

@@ -9,6 +9,7 @@ import pytest
 
 from kg.embedded import EmbeddedStore
 from kg.errors import GeoKGError, InvalidGeometry, LoadError
+from kg.geosparql import index as index_module
 from kg.geosparql.index import RELATIONS, SpatialIndex
 from kg.geosparql.literals import geometry_of
 from kg.geosparql.registry import FUNCTIONS
@@ -73,10 +74,27 @@ def keys(literals) -> set[tuple[str, str]]:
 def data():
     rng = random.Random(7)
     stored = random_literals(rng, 120)
-    queries = random_literals(random.Random(8), 10)[1:]
+    queries = random_literals(random.Random(8), 10)[1:] + MULTI_PART
     index = SpatialIndex()
     index.add(stored)
     return index, stored, queries
+
+
+MULTI_PART = [  # each part's envelope is searched, not the whole one's
+    wkt("MULTIPOLYGON(((0 44, 1 44, 1 45, 0 45, 0 44)), ((5 49, 6 49, 6 50, 5 50, 5 49)))"),
+    wkt("GEOMETRYCOLLECTION(POINT(2 46), LINESTRING(4 47, 5 48), POLYGON((1 44, 2 44, 2 45, 1 45, 1 44)))"),
+    wkt("MULTIPOINT((0.5 44.5), (3 47), (6 50))"),
+]
+
+
+def test_a_multi_part_query_searches_under_its_parts_only():
+    index = SpatialIndex()
+    between, inside = wkt("POINT(3 47)"), wkt("POINT(0.5 44.5)")
+    index.add([between, inside])
+    index._compile()
+    scattered = geometry_of(MULTI_PART[0])
+    assert index.select(MULTI_PART[0], "sfIntersects") == [inside]
+    assert len(index._candidates(*(index_module._envelope(p, scattered.crs) for p in index_module._parts(scattered.shape)))) == 1
 
 
 @pytest.mark.parametrize("relation", [r for r in RELATIONS if r != "relate"] + [f"relate {p}" for p in PATTERNS])
