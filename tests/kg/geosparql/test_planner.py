@@ -177,6 +177,22 @@ def test_shapes_it_cannot_answer_run_as_written(store, where):
     _same_as_naive(store, sparql)
 
 
+@pytest.mark.parametrize(
+    "where, before_first_statement",
+    [
+        (f"?f a ex:Even ; geo:hasDefaultGeometry/geo:asWKT ?g . OPTIONAL {{ ?f ex:p ?h }}", True),
+        (f"OPTIONAL {{ ?f ex:p ?h }} ?f geo:hasDefaultGeometry/geo:asWKT ?g .", False),  # then at the end
+        (f"BIND(1 AS ?one) ?f geo:hasDefaultGeometry/geo:asWKT ?g . OPTIONAL {{ ?f a ?c }}", False),
+    ],
+)
+def test_values_go_before_the_statement_binding_them_unless_something_ordered_precedes_it(store, where, before_first_statement):
+    sparql = f"{PREFIX}SELECT * {{ {where} FILTER(geof:sfIntersects(?g, {WINDOW})) }}"
+    planned = _planned(store, sparql).sparql
+    statement = planned.index("?f a ex:Even" if where.startswith("?f a") else "?f geo:hasDefaultGeometry")
+    assert (planned.index("VALUES ?g") < statement) is before_first_statement
+    assert _same_as_naive(store, sparql)
+
+
 def test_text_it_does_not_follow_runs_as_written(store):
     sparql = f'{PREFIX}SELECT * {{ {FEATURE} FILTER(geof:sfIntersects(?g, {WINDOW}) # "}}\n) }}'
     assert _same_as_naive(store, sparql)
