@@ -165,7 +165,11 @@ def refine_pairs(frame: pd.DataFrame, test: Test, grid) -> pd.DataFrame:
     overlap = ((frame["ax0"].to_numpy() <= frame["bx1"].to_numpy()) & (frame["bx0"].to_numpy() <= frame["ax1"].to_numpy())
                & (frame["ay0"].to_numpy() <= frame["by1"].to_numpy()) & (frame["by0"].to_numpy() <= frame["ay1"].to_numpy()))
     mine = overlap & (grid.keys(ref_x, ref_y) == frame["cell"].to_numpy())
-    frame = frame[mine]
+    return holding_pairs(frame[mine], test)
+
+
+def holding_pairs(frame: pd.DataFrame, test: Test) -> pd.DataFrame:
+    """The pairs (ta, tb) of the frame (ta, tb, wa, wb, ca, cb) for which the test holds."""
     keep = test.holds(frame["ta"].tolist(), frame["tb"].tolist(), frame["wa"].to_numpy(), frame["wb"].to_numpy(),
                       (frame["ca"].to_numpy() == frame["cb"].to_numpy()))
     return frame.loc[keep, ["ta", "tb"]]

@@ -21,6 +21,7 @@ from kg.errors import GeoKGError, QuerySyntaxError, QueryTimeout, UnsupportedFea
 from kg.formats import rdf_format, result_format
 from kg.geosparql.context import EvaluationContext
 from kg.geosparql.registry import custom_aggregates, custom_functions
+from kg.geosparql.rewrite import expand_topology
 from kg.geosparql.vocab import PREFIXES
 from kg.spark import functions
 from kg.spark.terms import parse_terms
@@ -94,13 +95,14 @@ class SparkStore(Store):
                              custom_aggregate_functions=custom_aggregates(context))
         except SyntaxError as error:
             raise syntax_error(error) from None
-        parsed = _rdflib_query(sparql)
+        # topology properties as triple patterns: stored or derived from the geometries, as the embedded store
+        parsed = _rdflib_query(expand_topology(sparql))
         translation = translate(parsed, self.tables(default_graphs, named_graphs))
         return SparkResult(self.spark, translation, timeout)
 
     def explain(self, sparql: str) -> str:
         """Spark's physical plan for a query (for docs and debugging)."""
-        translation = translate(_rdflib_query(sparql), self.tables())
+        translation = translate(_rdflib_query(expand_topology(sparql)), self.tables())
         return translation.frame._jdf.queryExecution().executedPlan().toString()
 
     # --- writes are refused -----------------------------------------------------------------

@@ -23,19 +23,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 import shapely
 from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.paths import Path
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.errors import GeoKGError, UnsupportedFeature
 from kg.geosparql.registry import AGGREGATES, FUNCTIONS
 from kg.spark import functions as geo
+from kg.spark.paths import expand as expand_paths
+from kg.spark.paths import path_pairs
 from kg.spark.terms import DEFAULT_GRAPH, NUMERIC_DATATYPES, XSD
 
 BACKEND = "Spark store"
 _NUMERIC = "|".join(re.escape(d.removeprefix(XSD)) for d in NUMERIC_DATATYPES)
 _TRUE, _FALSE = f'"true"^^<{XSD}boolean>', f'"false"^^<{XSD}boolean>'
 _OPS = {"=": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
+_UNNAMED = "_group_by_expression"  # the column of GROUP BY (expression), which names no variable
 _SWAPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
 
 
@@ -55,8 +60,11 @@ def term_text(node) -> str:
         return f"<{node}>"
     if isinstance(node, BNode):
         raise UnsupportedFeature("A blank node in a query pattern", BACKEND, "Use a variable instead.")
-    if isinstance(node, Literal):
-        return node.n3() if not node.datatype or str(node.datatype) != XSD + "string" else Literal(str(node)).n3()
+    if isinstance(node, Literal):  # written by pyoxigraph, as the stored terms are (same escapes)
+        if node.language:
+            return str(ox.Literal(str(node), language=node.language))
+        datatype = str(node.datatype) if node.datatype else XSD + "string"
+        return str(ox.Literal(str(node), datatype=ox.NamedNode(datatype)))
     raise UnsupportedFeature(f"The term {node!r}", BACKEND)
 
 
@@ -90,8 +98,10 @@ def translate(query, tables: Tables) -> Translation:
     name = algebra.name
     if name not in ("SelectQuery", "AskQuery", "ConstructQuery"):
         raise UnsupportedFeature(f"{name.removesuffix('Query').upper()} queries", BACKEND, "Ask SELECT, ASK or CONSTRUCT queries.")
-    if algebra.get("datasetClause"):
-        raise UnsupportedFeature("FROM and FROM NAMED", BACKEND)
+    clauses = algebra.get("datasetClause")
+    if clauses and tables.default_graphs is None and tables.named_graphs is None:  # the protocol's graphs win
+        tables.default_graphs = [str(c.default) for c in clauses if c.get("default") is not None]
+        tables.named_graphs = [str(c.named) for c in clauses if c.get("named") is not None]
     compiler = _Compiler(tables)
     frame = compiler.pattern(algebra.p, None)
     if name == "AskQuery":
@@ -122,7 +132,7 @@ class _Compiler:
         return handler(node, graph)
 
     def _BGP(self, node, graph):
-        return self._join_triples(_expand_paths(node.triples), graph)
+        return self._join_triples(expand_paths(node.triples), graph)
 
     def _join_triples(self, triples, graph):
         if not triples:
@@ -140,7 +150,7 @@ class _Compiler:
 
     def _estimate(self, triple) -> float:
         s, p, o = triple
-        if isinstance(p, Variable):
+        if isinstance(p, (Variable, Path)):
             return float(self.t.manifest.triples)
         stats = self.t.manifest.tables.get(term_text(p))
         if stats is None:
@@ -155,15 +165,19 @@ class _Compiler:
     def _triple(self, triple, graph):
         s, p, o = triple
         F = self.F
-        if isinstance(p, Variable):
-            frame = self.t.all_triples()
+        if isinstance(p, Path):  # in the active graph already
+            ends = tuple(None if isinstance(n, Variable) else term_text(n) for n in (s, o))
+            frame = path_pairs(self, p, graph, ends).distinct()  # each pair once, as the embedded store gives them
+            positions = {"s": s, "o": o}
+        elif isinstance(p, Variable):
+            frame = self._in_graph(self.t.all_triples(), graph)
             positions = {"s": s, "p": p, "o": o}
         else:
             frame = self.t.scan(term_text(p))
             if frame is None:
                 return self._empty(_variables_of(triple) | _graph_variable(graph))
+            frame = self._in_graph(frame, graph)
             positions = {"s": s, "o": o}
-        frame = self._in_graph(frame, graph)
         names: dict[str, str] = {}
         for position, node in positions.items():
             if isinstance(node, Variable):
@@ -205,14 +219,18 @@ class _Compiler:
         expr = node.get("expr")
         if expr is None or getattr(expr, "name", None) == "TrueFilter":
             shared = [c for c in left.columns if c in right.columns]
-            return left.join(right, on=shared, how="left") if shared else left.crossJoin(right)
-        renamed = right.select(*[self.F.col(c).alias("r_" + c) for c in right.columns])
-        both = {c: f"`{c}`" for c in left.columns}
-        both.update({c: f"`r_{c}`" for c in right.columns if c not in left.columns})
-        condition = [f"`{c}` = `r_{c}`" for c in right.columns if c in left.columns]
-        condition.append(_Expressions(self, lambda v: both.get(column(v), "NULL")).boolean(expr))
-        joined = left.join(renamed, on=self.F.expr(" AND ".join(f"({c})" for c in condition)), how="left")
-        return joined.select(*left.columns, *[self.F.col("r_" + c).alias(c) for c in right.columns if c not in left.columns])
+            return left.join(right, on=shared if shared else self.F.lit(True), how="left")
+        # The left rows' matches that pass the filter, joined back to every left row by all its
+        # columns (null-safe): a Python UDF may not be in the ON clause of an outer join.
+        F = self.F
+        added = [c for c in right.columns if c not in left.columns]
+        matched = self._filtered(_join(left.distinct(), right), _conjuncts(expr), graph)
+        matched = matched.select(*[F.col(c).alias("m_" + c) for c in left.columns], *added)
+        same = [F.col(c).eqNullSafe(F.col("m_" + c)) for c in left.columns] or [F.lit(True)]
+        condition = same[0]
+        for other in same[1:]:
+            condition = condition & other
+        return left.join(matched, on=condition, how="left").select(*left.columns, *added)
 
     def _Union(self, node, graph):
         return self.pattern(node.p1, graph).unionByName(self.pattern(node.p2, graph), allowMissingColumns=True)
@@ -225,21 +243,49 @@ class _Compiler:
     def _Extend(self, node, graph):
         frame = self.pattern(node.p, graph)
         expressions = _Expressions(self, _columns_of(frame))
-        return frame.withColumn(column(node.var), self.F.expr(expressions.term(node.expr)))
+        return frame.withColumn(_UNNAMED if node.var is None else column(node.var), self.F.expr(expressions.term(node.expr)))
 
     def _Filter(self, node, graph):
         conjuncts = _conjuncts(node.expr)
         if node.p.name == "BGP":
-            planned = self._spatial(_expand_paths(node.p.triples), conjuncts, graph)
+            planned = self._spatial(expand_paths(node.p.triples), conjuncts, graph)
             if planned is not None:
                 return planned
         frame = self.pattern(node.p, graph)
-        return self._filtered(frame, conjuncts)
+        return self._filtered(frame, conjuncts, graph)
 
-    def _filtered(self, frame, conjuncts):
+    def _filtered(self, frame, conjuncts, graph):
         for conjunct in conjuncts:
-            frame = frame.filter(self.F.expr(_Expressions(self, _columns_of(frame)).boolean(conjunct)))
+            if getattr(conjunct, "name", None) in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+                frame = self._exists(frame, conjunct, graph)
+            else:
+                frame = frame.filter(self.F.expr(_Expressions(self, _columns_of(frame)).boolean(conjunct)))
         return frame
+
+    def _exists(self, frame, conjunct, graph):
+        """``FILTER (NOT) EXISTS { P }`` as a semi (anti) join on the variables P shares with the rows.
+
+        SPARQL substitutes each row's values into P; a join on the shared variables gives the same
+        rows when P binds them. A variable P's filters use but P does not bind is the row's: the
+        distinct values of those variables are joined into P before its filters run.
+        """
+        F = self.F
+        inner_node = conjunct.graph
+        outer = set(frame.columns)
+        used = {column(v) for v in _expr_variables(inner_node)} & outer
+        if inner_node.name == "Filter":
+            inner = self.pattern(inner_node.p, graph)
+            borrowed = sorted(used - set(inner.columns))
+            if borrowed:
+                inner = _join(inner, frame.select(*borrowed).distinct())
+            inner = self._filtered(inner, _conjuncts(inner_node.expr), graph)
+        else:
+            inner = self.pattern(inner_node, graph)
+        keys = sorted(used & set(inner.columns))
+        how = "left_semi" if conjunct.name == "Builtin_EXISTS" else "left_anti"
+        if not keys:  # P shares nothing with the rows: it holds for all of them or for none
+            return frame.join(inner.limit(1).select(F.lit(1).alias("_exists")), on=F.lit(True), how=how)
+        return frame.join(inner.select(*keys).distinct(), on=keys, how=how)
 
     def _ToMultiSet(self, node, graph):
         return self.pattern(node.p, graph)
@@ -289,9 +335,14 @@ class _Compiler:
         expressions = _Expressions(self, _columns_of(frame))
         keys = []
         for expr in group.expr or []:
-            if not isinstance(expr, Variable):
-                raise UnsupportedFeature("GROUP BY an expression", BACKEND, "Group by a variable bound with BIND.")
-            keys.append(column(expr))
+            if expr is None:  # GROUP BY (expression): rdflib binds it to no variable (_Extend's _UNNAMED)
+                if _UNNAMED in keys:
+                    raise UnsupportedFeature("GROUP BY two expressions without names", BACKEND, "Name them: GROUP BY (... AS ?v).")
+                keys.append(_UNNAMED)
+            elif isinstance(expr, Variable):
+                keys.append(column(expr))
+            else:
+                raise UnsupportedFeature("This GROUP BY expression", BACKEND, "Name it: GROUP BY (... AS ?v).")
         aggregates = [self.F.expr(expressions.aggregate(a)).alias(column(a.res)) for a in node.A]
         return frame.groupBy(*keys).agg(*aggregates) if keys else frame.agg(*aggregates)
 
@@ -377,7 +428,7 @@ class _Compiler:
         selected = candidates.select("term", "wkb", "crs").mapInPandas(
             _selector(test, literal, constant_first), "term string").withColumnRenamed("term", column(variable))
         frame = _join(self._join_triples(triples, graph), selected)
-        return self._filtered(frame, rest)
+        return self._filtered(frame, rest, graph)
 
     def _spatial_join(self, components, a, b, first, second, test, rest, graph):
         F = self.F
@@ -386,17 +437,17 @@ class _Compiler:
             for t in components[i]:
                 sides[i] |= {str(v) for v in _variables_of(t)}
         own = {i: [c for c in rest if _expr_variables(c) and _expr_variables(c) <= sides[i]] for i in (a, b)}
-        left = self._filtered(self._join_triples(components[a], graph), own[a])
-        right = self._filtered(self._join_triples(components[b], graph), own[b])
+        left = self._filtered(self._join_triples(components[a], graph), own[a], graph)
+        right = self._filtered(self._join_triples(components[b], graph), own[b], graph)
         pairs = self._geometry_pairs(left.select(F.col(column(first)).alias("term")).distinct(),
                                      right.select(F.col(column(second)).alias("term")).distinct(), test)
-        frame = left.join(pairs, on=F.col(column(first)) == F.col("ta")).drop("ta")
-        frame = frame.join(right, on=F.col("tb") == F.col(column(second))).drop("tb")
+        pairs = pairs.toDF(column(first), column(second))
+        frame = _join(_join(left, pairs), right)  # on the pair, and on a graph variable both sides bind
         for i, part in enumerate(components):
             if i not in (a, b):
                 frame = _join(frame, self._join_triples(part, graph))
         remaining = [c for c in rest if not any(c is x for x in own[a] + own[b])]
-        return self._filtered(frame, remaining)
+        return self._filtered(frame, remaining, graph)
 
     def _geometry_pairs(self, left_terms, right_terms, test):
         """(ta, tb): the pairs of geometry literals of the two sides for which the test holds.
@@ -429,7 +480,14 @@ class _Compiler:
             F.expr(f"ax0 <= bx1 AND bx0 <= ax1 AND ay0 <= by1 AND by0 <= ay1 AND {reference} = cell"))
         shapes = geometries.select("id", "wkb", "crs")
         candidates = candidates.join(shapes.toDF("ida", "wa", "ca"), on="ida").join(shapes.toDF("idb", "wb", "cb"), on="idb")
-        return candidates.mapInPandas(_refiner(test, grid), "ta string, tb string")
+        pairs = candidates.mapInPandas(_refiner(test, grid), "ta string, tb string")
+        if test.function == geo.DISTANCE:  # nothing is at a distance from an empty geometry
+            return pairs
+        # empty geometries have no box and no cell, but two of them may be equal (as the embedded store finds)
+        empty = geometries.filter(F.isnan("minx")).select("term", "wkb", "crs")
+        empty_a = left_terms.join(empty, on="term").toDF("ta", "wa", "ca")
+        empty_b = right_terms.join(empty, on="term").toDF("tb", "wb", "cb")
+        return pairs.unionByName(empty_a.crossJoin(empty_b).mapInPandas(_tester(test), "ta string, tb string"))
 
     # --- helpers for expressions ----------------------------------------------------------------
 
@@ -460,34 +518,20 @@ def _refiner(test, grid):
     return run
 
 
+def _tester(test):
+    def run(batches):
+        for frame in batches:
+            yield geo.holding_pairs(frame, test)
+
+    return run
+
+
 def _selector(test, literal, constant_first):
     def run(batches):
         for frame in batches:
             yield geo.select_geometries(frame, test, literal, constant_first)
 
     return run
-
-
-def _expand_paths(triples) -> list:
-    """Triple patterns with sequence (``a/b``) and inverse (``^a``) paths written out with fresh variables."""
-    from rdflib.paths import InvPath, Path, SequencePath
-
-    out = []
-    fresh = iter(range(1 << 30))
-    pending = list(triples)
-    while pending:
-        s, p, o = pending.pop(0)
-        if isinstance(p, SequencePath):
-            nodes = [s] + [Variable(f"__path{next(fresh)}_{id(p)}") for _ in p.args[1:]] + [o]
-            pending[:0] = [(nodes[i], step, nodes[i + 1]) for i, step in enumerate(p.args)]
-        elif isinstance(p, InvPath):
-            pending.insert(0, (o, p.arg, s))
-        elif isinstance(p, Path):
-            raise UnsupportedFeature(f"The property path {p.n3()}", BACKEND,
-                                     "Sequence (a/b) and inverse (^a) paths are supported; write others as UNION.")
-        else:
-            out.append((s, p, o))
-    return out
 
 
 def _join(left, right):
@@ -672,8 +716,13 @@ class _Expressions:
         if numeric:
             return "bool", f"{self.numeric(e.expr)} {_OPS[op]} {self.numeric(e.other)}"
         if op in ("=", "!="):
-            return "bool", f"{self.term(e.expr)} {_OPS[op]} {self.term(e.other)}"
-        return "bool", f"{self.lexical(e.expr)} {_OPS[op]} {self.lexical(e.other)}"
+            same = f"{self.term(e.expr)} {_OPS[op]} {self.term(e.other)}"
+        else:
+            same = f"{self.lexical(e.expr)} {_OPS[op]} {self.lexical(e.other)}"
+        if left_kind == right_kind == "term":  # two terms known only when the row is: numbers by value
+            a, b = self.numeric_of(left), self.numeric_of(right)
+            return "bool", f"CASE WHEN {a} IS NOT NULL AND {b} IS NOT NULL THEN {a} {_OPS[op]} {b} ELSE {same} END"
+        return "bool", same
 
     def _AdditiveExpression(self, e):
         sql = self.numeric(e.expr)
@@ -749,6 +798,12 @@ class _Expressions:
 
     def _Builtin_sameTerm(self, e):
         return "bool", f"{self.term(e.arg1)} = {self.term(e.arg2)}"
+
+    def _Builtin_EXISTS(self, e):
+        raise UnsupportedFeature("EXISTS or NOT EXISTS inside an expression", BACKEND,
+                                 "Write FILTER EXISTS { ... } or FILTER NOT EXISTS { ... } as a FILTER of its own.")
+
+    _Builtin_NOTEXISTS = _Builtin_EXISTS
 
     def _Function(self, e):
         iri = str(e.iri)

@@ -32,6 +32,41 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 """
 MY = "http://example.org/ApplicationSchema#"
 
+# The annex's queries, also run on the Spark store by tests/kg/spark/test_stores_agree.py
+EXAMPLE_1 = """SELECT ?f WHERE {
+    my:A my:hasExactGeometry ?aGeom . ?aGeom geo:asWKT ?aWKT .
+    ?f my:hasExactGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
+    FILTER (geof:sfContains(?aWKT, ?fWKT) && !sameTerm(?aGeom, ?fGeom)) }"""
+EXAMPLE_2 = """SELECT ?f WHERE {
+    ?f my:hasPointGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
+    FILTER (geof:sfWithin(?fWKT, '''<http://www.opengis.net/def/crs/OGC/1.3/CRS84>
+        Polygon ((-83.4 34.0, -83.1 34.0, -83.1 34.2, -83.4 34.2, -83.4 34.0))'''^^geo:wktLiteral)) }"""
+EXAMPLE_3 = """SELECT ?f WHERE {
+    ?f my:hasExactGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
+    my:A my:hasExactGeometry ?aGeom . ?aGeom geo:asWKT ?aWKT .
+    my:D my:hasExactGeometry ?dGeom . ?dGeom geo:asWKT ?dWKT .
+    FILTER (geof:sfTouches(?fWKT, geof:union(?aWKT, ?dWKT))) }"""
+EXAMPLE_4 = """SELECT ?f ?d WHERE {
+    my:C my:hasExactGeometry ?cGeom . ?cGeom geo:asWKT ?cWKT .
+    ?f my:hasExactGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
+    FILTER (?fGeom != ?cGeom)
+    BIND (geof:distance(?cWKT, ?fWKT, uom:metre) AS ?d) }
+    ORDER BY ASC (geof:distance(?cWKT, ?fWKT, uom:metre)) LIMIT 3"""
+EXAMPLE_5 = """SELECT ?minX ?minY ?minZ ?maxX ?maxY ?maxZ WHERE {
+    BIND ('''<http://www.opengis.net/def/crs/OGC/1.3/CRS84> Polygon Z((-83.4 34.0 0, -83.1 34.0 1,
+          -83.1 34.2 1, -83.4 34.2 1, -83.4 34.0 0))'''^^geo:wktLiteral AS ?testgeom)
+    BIND(geof:minX(?testgeom) AS ?minX) BIND(geof:maxX(?testgeom) AS ?maxX)
+    BIND(geof:minY(?testgeom) AS ?minY) BIND(geof:maxY(?testgeom) AS ?maxY)
+    BIND(geof:maxZ(?testgeom) AS ?maxZ) BIND(geof:minZ(?testgeom) AS ?minZ) }"""
+CONVERSIONS_B_2_4 = """SELECT ?wkt ?gml ?json ?kml WHERE {
+    my:A my:hasExactGeometry/geo:asWKT ?a .
+    BIND (geof:asWKT(?a) AS ?wkt) BIND (geof:asGML(?a, "3.2") AS ?gml)
+    BIND (geof:asGeoJSON(?a) AS ?json) BIND (geof:asKML(?a) AS ?kml)
+    FILTER (geof:sfEquals(geof:asWKT(geof:asGML(?a)), ?a) && geof:sfEquals(geof:asGeoJSON(?a), ?a)
+            && geof:sfEquals(geof:asKML(?a), ?a)) }"""
+ANNEX_B = {"example_1": EXAMPLE_1, "example_2": EXAMPLE_2, "example_3": EXAMPLE_3, "example_4": EXAMPLE_4,
+           "example_5": EXAMPLE_5, "conversions_b_2_4": CONVERSIONS_B_2_4}
+
 
 @pytest.fixture(scope="module")
 def store():
@@ -45,37 +80,22 @@ def names(store, query: str, variable: str = "f") -> list[str]:
 
 
 def test_example_1_features_that_a_contains(store):
-    query = """SELECT ?f WHERE {
-        my:A my:hasExactGeometry ?aGeom . ?aGeom geo:asWKT ?aWKT .
-        ?f my:hasExactGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
-        FILTER (geof:sfContains(?aWKT, ?fWKT) && !sameTerm(?aGeom, ?fGeom)) }"""
+    query = EXAMPLE_1
     assert sorted(names(store, query)) == ["B", "F"]
 
 
 def test_example_2_features_within_a_transient_box(store):
-    query = """SELECT ?f WHERE {
-        ?f my:hasPointGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
-        FILTER (geof:sfWithin(?fWKT, '''<http://www.opengis.net/def/crs/OGC/1.3/CRS84>
-            Polygon ((-83.4 34.0, -83.1 34.0, -83.1 34.2, -83.4 34.2, -83.4 34.0))'''^^geo:wktLiteral)) }"""
+    query = EXAMPLE_2
     assert names(store, query) == ["D"]
 
 
 def test_example_3_features_touching_the_union_of_a_and_d(store):
-    query = """SELECT ?f WHERE {
-        ?f my:hasExactGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
-        my:A my:hasExactGeometry ?aGeom . ?aGeom geo:asWKT ?aWKT .
-        my:D my:hasExactGeometry ?dGeom . ?dGeom geo:asWKT ?dWKT .
-        FILTER (geof:sfTouches(?fWKT, geof:union(?aWKT, ?dWKT))) }"""
+    query = EXAMPLE_3
     assert names(store, query) == ["C"]
 
 
 def test_example_4_three_closest_features_to_c(store):
-    query = """SELECT ?f ?d WHERE {
-        my:C my:hasExactGeometry ?cGeom . ?cGeom geo:asWKT ?cWKT .
-        ?f my:hasExactGeometry ?fGeom . ?fGeom geo:asWKT ?fWKT .
-        FILTER (?fGeom != ?cGeom)
-        BIND (geof:distance(?cWKT, ?fWKT, uom:metre) AS ?d) }
-        ORDER BY ASC (geof:distance(?cWKT, ?fWKT, uom:metre)) LIMIT 3"""
+    query = EXAMPLE_4
     rows = store.query(PREFIXES + query).bindings()
     found = [row["f"].value.removeprefix(MY) for row in rows]
     assert sorted(found) == ["A", "D", "E"] and found[0] == "A"
@@ -85,12 +105,7 @@ def test_example_4_three_closest_features_to_c(store):
 
 
 def test_example_5_minimum_and_maximum_coordinates(store):
-    query = """SELECT ?minX ?minY ?minZ ?maxX ?maxY ?maxZ WHERE {
-        BIND ('''<http://www.opengis.net/def/crs/OGC/1.3/CRS84> Polygon Z((-83.4 34.0 0, -83.1 34.0 1,
-              -83.1 34.2 1, -83.4 34.2 1, -83.4 34.0 0))'''^^geo:wktLiteral AS ?testgeom)
-        BIND(geof:minX(?testgeom) AS ?minX) BIND(geof:maxX(?testgeom) AS ?maxX)
-        BIND(geof:minY(?testgeom) AS ?minY) BIND(geof:maxY(?testgeom) AS ?maxY)
-        BIND(geof:maxZ(?testgeom) AS ?maxZ) BIND(geof:minZ(?testgeom) AS ?minZ) }"""
+    query = EXAMPLE_5
     (row,) = store.query(PREFIXES + query).bindings()
     got = {name: float(term.value) for name, term in row.items()}
     assert got == {"minX": -83.4, "minY": 34.0, "minZ": 0.0, "maxX": -83.1, "maxY": 34.2, "maxZ": 1.0}
@@ -115,12 +130,7 @@ def test_example_6_transformed_sf_overlaps_query(store):
 
 
 def test_serialisation_conversion_functions_b_2_4(store):
-    query = """SELECT ?wkt ?gml ?json ?kml WHERE {
-        my:A my:hasExactGeometry/geo:asWKT ?a .
-        BIND (geof:asWKT(?a) AS ?wkt) BIND (geof:asGML(?a, "3.2") AS ?gml)
-        BIND (geof:asGeoJSON(?a) AS ?json) BIND (geof:asKML(?a) AS ?kml)
-        FILTER (geof:sfEquals(geof:asWKT(geof:asGML(?a)), ?a) && geof:sfEquals(geof:asGeoJSON(?a), ?a)
-                && geof:sfEquals(geof:asKML(?a), ?a)) }"""
+    query = CONVERSIONS_B_2_4
     (row,) = store.query(PREFIXES + query).bindings()
     assert row["wkt"].value == "POLYGON ((-83.6 34.1, -83.2 34.1, -83.2 34.5, -83.6 34.5, -83.6 34.1))"
     assert row["gml"].datatype.value.endswith("#gmlLiteral") and "<gml:posList>-83.6 34.1 -83.2 34.1" in row["gml"].value

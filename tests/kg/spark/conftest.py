@@ -16,6 +16,7 @@ from mappings.spark import spark_session
 MASTER = "local[2]"
 ROOT = Path(__file__).resolve().parents[3]
 DATA = Path(__file__).parent / "data" / "stores.trig"
+ANNEX_B_DATA = ROOT / "tests" / "kg" / "geosparql" / "data" / "annex_b.ttl"
 GEOGRAPHICA_SCALE = 400  # geometries of the Geographica data set both stores answer its queries over
 
 
@@ -32,14 +33,34 @@ def spark():
     return spark_session(MASTER)  # stopped by the mapping tests' fixture, or at exit
 
 
+def both_stores(data: Path, directory: Path) -> tuple[EmbeddedStore, SparkStore]:
+    """An embedded store and a Spark store (warehouse in ``directory``) over the same file."""
+    load_warehouse([data], directory / "warehouse")
+    embedded = EmbeddedStore()
+    embedded.load([data])
+    return embedded, SparkStore(directory / "warehouse", master=MASTER)
+
+
 @pytest.fixture(scope="session")
 def stores(spark, tmp_path_factory):
     """(embedded, spark) over the same small data set (tests/kg/spark/data/stores.trig)."""
-    warehouse = tmp_path_factory.mktemp("spark") / "warehouse"
-    load_warehouse([DATA], warehouse)
-    embedded = EmbeddedStore()
-    embedded.load([DATA])
-    return embedded, SparkStore(warehouse, master=MASTER)
+    return both_stores(DATA, tmp_path_factory.mktemp("spark"))
+
+
+@pytest.fixture(scope="session")
+def annex_b(spark, tmp_path_factory):
+    """(embedded, spark) over the GeoSPARQL 1.1 Annex B example data."""
+    return both_stores(ANNEX_B_DATA, tmp_path_factory.mktemp("annex_b"))
+
+
+@pytest.fixture(scope="session")
+def planner_stores(spark, tmp_path_factory):
+    """(embedded, spark) over the random data set of the planner's differential tests."""
+    from tests.kg.geosparql.test_planner_differential import SEED, dataset
+
+    directory = tmp_path_factory.mktemp("planner")
+    (directory / "data.nq").write_bytes(dataset(SEED))
+    return both_stores(directory / "data.nq", directory)
 
 
 @pytest.fixture(scope="session")
@@ -48,9 +69,5 @@ def geographica(spark, tmp_path_factory):
     bench = geographica_module()
     data = bench.generate(GEOGRAPHICA_SCALE)
     directory = tmp_path_factory.mktemp("geographica")
-    nt = directory / "data.nt"
-    bench.write_ntriples(data, nt)
-    load_warehouse([nt], directory / "warehouse")
-    embedded = EmbeddedStore()
-    embedded.load([nt])
-    return embedded, SparkStore(directory / "warehouse", master=MASTER), bench.queries(data)
+    bench.write_ntriples(data, directory / "data.nt")
+    return *both_stores(directory / "data.nt", directory), bench.queries(data)
