@@ -59,6 +59,7 @@ class Manifest:
     triples: int
     geometries: int
     grid: Grid | None
+    empty_geometries: int | None = None  # None: a warehouse written before it was counted
 
     @classmethod
     def read(cls, warehouse: Path) -> "Manifest":
@@ -69,11 +70,12 @@ class Manifest:
                 f"{warehouse} is not a Spark warehouse ({error}); create one with `eekg spark load FILE... --warehouse {warehouse}`."
             ) from None
         grid = Grid(**data["grid"]) if data.get("grid") else None
-        return cls(data["tables"], data["graphs"], data["triples"], data["geometries"], grid)
+        return cls(data["tables"], data["graphs"], data["triples"], data["geometries"], grid, data.get("empty_geometries"))
 
     def write(self, warehouse: Path) -> None:
         data = {"version": 1, "tables": self.tables, "graphs": self.graphs, "triples": self.triples,
-                "geometries": self.geometries, "grid": self.grid.__dict__ if self.grid else None}
+                "geometries": self.geometries, "grid": self.grid.__dict__ if self.grid else None,
+                "empty_geometries": self.empty_geometries}
         (warehouse / MANIFEST).write_text(json.dumps(data, indent=1))
 
 
@@ -180,8 +182,8 @@ class _Writer:
     def finish(self) -> Manifest:
         self._flush()
         tables = {p: {"table": name, **_statistics(self.directory / "tables" / name)} for p, name in self.names.items()}
-        grid = _write_geometries(self.directory, self.geometries)
-        manifest = Manifest(tables, sorted(self.graphs), self.triples, len(self.geometries), grid)
+        grid, empty = _write_geometries(self.directory, self.geometries)
+        manifest = Manifest(tables, sorted(self.graphs), self.triples, len(self.geometries), grid, empty)
         manifest.write(self.directory)
         return manifest
 
@@ -193,8 +195,9 @@ def _statistics(table: Path) -> dict:
             "objects": pc.count_distinct(data["o"]).as_py()}
 
 
-def _write_geometries(directory: Path, geometries: dict[str, tuple]) -> Grid | None:
-    """The geometry table and the cells table; the grid (None without geometries)."""
+def _write_geometries(directory: Path, geometries: dict[str, tuple]) -> tuple[Grid | None, int]:
+    """The geometry table and the cells table; the grid (None without geometries) and the number of
+    empty geometries (no box, no cell)."""
     texts = list(geometries)
     literals = [geometries[t][0] for t in texts]
     shapes: list = []
@@ -231,4 +234,4 @@ def _write_geometries(directory: Path, geometries: dict[str, tuple]) -> Grid | N
     ids = np.flatnonzero(present[order])[owners]  # the geometry's row: literals are long, ids are 8 bytes
     pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "cell": pa.array(cells, pa.int64())}),
                    directory / "cells" / "part-00000.parquet")
-    return grid
+    return grid, int((~present).sum())

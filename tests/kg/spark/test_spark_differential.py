@@ -102,6 +102,10 @@ def test_distance_join(planner_stores, data, unit, comparison, shape, conjunct, 
     assert_agree(planner_stores, planner.join_query(shape, *sides, spatial, conjunct, separate))
 
 
+def test_the_empty_geometry_is_counted(planner_stores):
+    assert planner_stores[1].manifest.empty_geometries == 1  # so joins look for pairs of empty geometries
+
+
 def test_joins_and_selections_find_something(planner_stores):
     left, right = planner.SIDES[1], planner.SIDES[0]
     for spatial in ("geof:sfTouches(?g1, ?g2)", "geof:sfEquals(?g1, ?g2)", "geof:distance(?g1, ?g2, uom:metre) < 100"):

@@ -40,7 +40,7 @@ def test_geometry_table_has_wkb_boxes_in_crs84_and_cells_of_the_grid(tmp_path):
     load_warehouse([DATA], tmp_path / "w")
     manifest = Manifest.read(tmp_path / "w")
     geometries = pq.read_table(tmp_path / "w" / "geometries").to_pandas()
-    assert len(geometries) == manifest.geometries == 8
+    assert len(geometries) == manifest.geometries == 8 and manifest.empty_geometries == 0
     latitude_first = geometries[geometries.crs == "http://www.opengis.net/def/crs/EPSG/0/4326"].iloc[0]
     assert shapely.from_wkb(latitude_first.wkb).bounds == (10.0, 10.0, 14.0, 14.0)  # its own CRS
     assert tuple(latitude_first[["minx", "miny", "maxx", "maxy"]]) == (10.0, 10.0, 14.0, 14.0)  # CRS84 (square: same)
