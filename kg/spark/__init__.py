@@ -6,6 +6,7 @@
 - ``functions.py``: the ``geof:`` functions as pandas UDFs calling ``kg.geosparql`` and the exact
   refinement of grid candidates;
 - ``translate.py``: SPARQL algebra (rdflib) to Spark SQL;
+- ``paths.py``: property paths (alternatives, closures, negated sets) as DataFrames of pairs;
 - ``store.py``: :class:`SparkStore`, the ``kg.store.Store`` over a warehouse (read-only).
 
 See docs/spark.md.

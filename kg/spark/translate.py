@@ -14,6 +14,8 @@ N-Triples term strings (``kg.spark.terms``); expressions become Spark SQL expres
   the geometry table is cut by bounding box (Parquet statistics skip row groups) and tested
   exactly before it is joined to the pattern.
 - Any other geof: call is the shared implementation in a pandas UDF (``eekg_geof2`` ...).
+- Property paths other than sequences and inverses are ``kg.spark.paths``; ``FILTER (NOT) EXISTS``
+  a semi (anti) join; an OPTIONAL's filter runs on an inner join whose matches are joined back.
 
 Anything else raises :class:`~kg.errors.UnsupportedFeature` naming the feature.
 """
@@ -41,7 +43,6 @@ _NUMERIC = "|".join(re.escape(d.removeprefix(XSD)) for d in NUMERIC_DATATYPES)
 _TRUE, _FALSE = f'"true"^^<{XSD}boolean>', f'"false"^^<{XSD}boolean>'
 _OPS = {"=": "=", "!=": "<>", "<": "<", ">": ">", "<=": "<=", ">=": ">="}
 _UNNAMED = "_group_by_expression"  # the column of GROUP BY (expression), which names no variable
-_SWAPPED = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "="}
 
 
 def column(name: str) -> str:
