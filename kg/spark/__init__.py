@@ -7,6 +7,7 @@
   refinement of grid candidates;
 - ``translate.py``: SPARQL algebra (rdflib) to Spark SQL;
 - ``paths.py``: property paths (alternatives, closures, negated sets) as DataFrames of pairs;
+- ``aggregates.py``: the GeoSPARQL aggregates, through a tagged ``GROUP_CONCAT``;
 - ``store.py``: :class:`SparkStore`, the ``kg.store.Store`` over a warehouse (read-only).
 
 See docs/spark.md.

@@ -22,7 +22,7 @@ import shapely
 from pyoxigraph import NamedNode
 
 from kg.errors import GeoKGError, InvalidGeometry
-from kg.geosparql.registry import FUNCTIONS
+from kg.geosparql.registry import AGGREGATES, FUNCTIONS
 from kg.geosparql.topology import PREDICATES
 from kg.geosparql.vocab import GEOF
 from kg.spark.terms import parse_terms, term_text
@@ -69,7 +69,8 @@ def user_error(error: Exception) -> GeoKGError | None:
 
 
 def register(spark) -> None:
-    """Register ``eekg_geof1`` .. ``eekg_geof3`` (by number of arguments) with the session."""
+    """Register ``eekg_geof1`` .. ``eekg_geof3`` (by number of arguments) and ``eekg_geoagg`` (a
+    geof: aggregate over an array of terms, ``kg.spark.aggregates``) with the session."""
     from pyspark.sql.functions import pandas_udf
 
     def evaluate(iri: pd.Series, *args: pd.Series) -> pd.Series:
@@ -83,6 +84,26 @@ def register(spark) -> None:
             out.append(None if value is None else term_text(value))
         return pd.Series(out, dtype=object)
 
+    def aggregate(iri: pd.Series, groups: pd.Series) -> pd.Series:
+        """A geof: aggregate of each group's terms (an array per row), by the shared accumulator."""
+        out = []
+        for name, terms in zip(iri, groups):
+            accumulator = AGGREGATES[name]()
+            try:
+                for term in parse_terms(list(terms)):
+                    accumulator.accumulate(term)
+                value = accumulator.finish()
+            except Exception as error:  # named as the embedded store names it (registry._GuardedAccumulator)
+                label = "geof:" + name.removeprefix(GEOF)
+                if not isinstance(error, GeoKGError):
+                    error = InvalidGeometry(f"{label} failed: {type(error).__name__}: {error}")
+                elif not error.message.startswith(label):
+                    error.message = f"{label}: {error.message}"
+                raise carried(error) from None
+            out.append(None if value is None else term_text(value))
+        return pd.Series(out, dtype=object)
+
+    spark.udf.register("eekg_geoagg", pandas_udf(aggregate, "string"))
     spark.udf.register("eekg_geof1", pandas_udf(lambda i, a: evaluate(i, a), "string"))
     spark.udf.register("eekg_geof2", pandas_udf(lambda i, a, b: evaluate(i, a, b), "string"))
     spark.udf.register("eekg_geof3", pandas_udf(lambda i, a, b, c: evaluate(i, a, b, c), "string"))

@@ -24,6 +24,7 @@ from kg.geosparql.registry import custom_aggregates, custom_functions
 from kg.geosparql.rewrite import expand_topology
 from kg.geosparql.vocab import PREFIXES
 from kg.spark import functions
+from kg.spark.aggregates import tag_aggregates
 from kg.spark.terms import parse_terms
 from kg.spark.translate import BACKEND, Tables, Translation, translate
 from kg.spark.warehouse import Manifest
@@ -95,14 +96,13 @@ class SparkStore(Store):
                              custom_aggregate_functions=custom_aggregates(context))
         except SyntaxError as error:
             raise syntax_error(error) from None
-        # topology properties as triple patterns: stored or derived from the geometries, as the embedded store
-        parsed = _rdflib_query(expand_topology(sparql))
+        parsed = _rdflib_query(sparql)
         translation = translate(parsed, self.tables(default_graphs, named_graphs))
         return SparkResult(self.spark, translation, timeout)
 
     def explain(self, sparql: str) -> str:
         """Spark's physical plan for a query (for docs and debugging)."""
-        translation = translate(_rdflib_query(expand_topology(sparql)), self.tables())
+        translation = translate(_rdflib_query(sparql), self.tables())
         return translation.frame._jdf.queryExecution().executedPlan().toString()
 
     # --- writes are refused -----------------------------------------------------------------
@@ -147,6 +147,9 @@ def _rdflib_query(sparql: str):
     from rdflib.plugins.sparql.algebra import translateQuery
     from rdflib.plugins.sparql.parser import parseQuery
 
+    # topology properties as triple patterns: stored or derived from the geometries, as the embedded
+    # store rewrites them; geof: aggregates as tagged GROUP_CONCATs, which rdflib knows for aggregates
+    sparql = tag_aggregates(expand_topology(sparql))
     try:
         return translateQuery(parseQuery(sparql), initNs=PREFIXES)
     except ParseException as error:

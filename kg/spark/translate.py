@@ -34,6 +34,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from kg.errors import GeoKGError, UnsupportedFeature
 from kg.geosparql.registry import AGGREGATES, FUNCTIONS
 from kg.spark import functions as geo
+from kg.spark.aggregates import aggregate_of
 from kg.spark.paths import expand as expand_paths
 from kg.spark.paths import path_pairs
 from kg.spark.terms import DEFAULT_GRAPH, NUMERIC_DATATYPES, XSD
@@ -851,8 +852,11 @@ class _Expressions:
             return f"coalesce({pick}({value}, {self.numeric_of(value)}), {plain}({value}))"
         if name == "GroupConcat":
             separator = a.get("separator")
-            separator = " " if separator is None else str(separator)
             collect = "collect_set" if distinct else "collect_list"
+            spatial = aggregate_of(separator)
+            if spatial is not None:  # a geof: aggregate (kg.spark.aggregates): the shared accumulator on the group's terms
+                return f"eekg_geoagg({sql_string(spatial)}, {collect}({value}))"
+            separator = " " if separator is None else str(separator)
             return self.string_term(f"concat_ws({sql_string(separator)}, {collect}({self.lexical_of(value)}))")
         raise UnsupportedFeature(f"The aggregate {name.upper()}", BACKEND)
 
