@@ -10,6 +10,7 @@ same parser as the embedded store (same syntax errors), translated from rdflib's
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from pathlib import Path
@@ -150,6 +151,8 @@ def _rdflib_query(sparql: str):
     # topology properties as triple patterns: stored or derived from the geometries, as the embedded
     # store rewrites them; geof: aggregates as tagged GROUP_CONCATs, which rdflib knows for aggregates
     sparql = tag_aggregates(expand_topology(sparql))
+    if re.search(r"\bDESCRIBE\s*\*", sparql, re.IGNORECASE):  # rdflib fails on it
+        raise UnsupportedFeature("DESCRIBE *", BACKEND, "Name the variables or resources to describe.")
     try:
         return translateQuery(parseQuery(sparql), initNs=PREFIXES)
     except ParseException as error:

@@ -98,13 +98,15 @@ def translate(query, tables: Tables) -> Translation:
     """Translate an rdflib ``Query`` (from ``translateQuery``) into a DataFrame."""
     algebra = query.algebra
     name = algebra.name
-    if name not in ("SelectQuery", "AskQuery", "ConstructQuery"):
-        raise UnsupportedFeature(f"{name.removesuffix('Query').upper()} queries", BACKEND, "Ask SELECT, ASK or CONSTRUCT queries.")
+    if name not in ("SelectQuery", "AskQuery", "ConstructQuery", "DescribeQuery"):
+        raise UnsupportedFeature(f"{name.removesuffix('Query').upper()} queries", BACKEND, "Ask SELECT, ASK, CONSTRUCT or DESCRIBE queries.")
     clauses = algebra.get("datasetClause")
     if clauses and tables.default_graphs is None and tables.named_graphs is None:  # the protocol's graphs win
         tables.default_graphs = [str(c.default) for c in clauses if c.get("default") is not None]
         tables.named_graphs = [str(c.named) for c in clauses if c.get("named") is not None]
     compiler = _Compiler(tables)
+    if name == "DescribeQuery":
+        return compiler.describe(algebra)
     frame = compiler.pattern(algebra.p, None)
     if name == "AskQuery":
         return Translation("ASK", [], frame.limit(1))
@@ -124,6 +126,32 @@ class _Compiler:
         from pyspark.sql import functions as F
 
         self.F = F
+
+    def describe(self, algebra) -> Translation:
+        """DESCRIBE, as the embedded store answers it: the default graph's triples whose subject is a
+        described resource, and those of the blank nodes they lead to, and so on."""
+        F = self.F
+        named = [(term_text(t),) for t in algebra.PV if not isinstance(t, Variable)]
+        resources = self.t.spark.createDataFrame(named, "s string")
+        if algebra.get("p") is not None:
+            frame = self.pattern(algebra.p, None)
+            for v in algebra.PV:
+                if isinstance(v, Variable) and column(v) in frame.columns:
+                    resources = resources.unionByName(frame.select(F.col(column(v)).alias("s")))
+        triples = self._in_graph(self.t.all_triples(), None).select("s", "p", "o")
+        seen = resources.distinct().localCheckpoint()
+        found = frontier = triples.join(seen, on="s", how="left_semi").localCheckpoint()
+        while True:  # the blank nodes the last round reached, not described yet
+            blank = frontier.select(F.col("o").alias("s")).filter(F.col("s").startswith("_:")).distinct().subtract(seen)
+            blank = blank.localCheckpoint()
+            if blank.isEmpty():
+                break
+            seen = seen.unionByName(blank).localCheckpoint()
+            frontier = triples.join(blank, on="s", how="left_semi").localCheckpoint()
+            found = found.unionByName(frontier)
+        names = ("s", "p", "o")
+        frame = found.select(*[F.col(n).alias(column(n)) for n in names]).distinct()
+        return Translation("GRAPH", list(names), frame, [tuple(Variable(n) for n in names)])
 
     # --- graph patterns ---------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from mappings.spark import spark_session
 MASTER = "local[2]"
 ROOT = Path(__file__).resolve().parents[3]
 DATA = Path(__file__).parent / "data" / "stores.trig"
+DESCRIBE_DATA = Path(__file__).parent / "data" / "describe.ttl"
 ANNEX_B_DATA = ROOT / "tests" / "kg" / "geosparql" / "data" / "annex_b.ttl"
 GEOGRAPHICA_SCALE = 400  # geometries of the Geographica data set both stores answer its queries over
 
@@ -45,6 +46,12 @@ def both_stores(data: Path, directory: Path) -> tuple[EmbeddedStore, SparkStore]
 def stores(spark, tmp_path_factory):
     """(embedded, spark) over the same small data set (tests/kg/spark/data/stores.trig)."""
     return both_stores(DATA, tmp_path_factory.mktemp("spark"))
+
+
+@pytest.fixture(scope="session")
+def described(spark, tmp_path_factory):
+    """(embedded, spark) over a small data set with nested blank nodes and a list."""
+    return both_stores(DESCRIBE_DATA, tmp_path_factory.mktemp("describe"))
 
 
 @pytest.fixture(scope="session")
