@@ -647,8 +647,10 @@ class _Expressions:
 
     @staticmethod
     def lexical_of(term: str) -> str:
-        return (f"CASE WHEN startswith({term}, '<') THEN substr({term}, 2, length({term}) - 2) "
-                f"ELSE regexp_extract({term}, '^\"(.*)\"(?:@[^\"]*|\\\\^\\\\^<[^>]*>)?$', 1) END")
+        """An IRI's text, or a literal's lexical form with N-Triples' escapes undone (quote, backslash,
+        newline, return, tab; pyoxigraph writes other control characters as u-escapes, which stay)."""
+        quoted = f"regexp_extract({term}, '^\"(.*)\"(?:@[^\"]*|\\\\^\\\\^<[^>]*>)?$', 1)"
+        return f"CASE WHEN startswith({term}, '<') THEN substr({term}, 2, length({term}) - 2) ELSE {_unescaped(quoted)} END"
 
     @staticmethod
     def boolean_term(sql: str) -> str:
@@ -656,7 +658,7 @@ class _Expressions:
 
     @staticmethod
     def string_term(sql: str) -> str:
-        return f"concat('\"', replace(replace({sql}, '\\\\', '\\\\\\\\'), '\"', '\\\\\"'), '\"')"
+        return f"concat('\"', {_escaped(sql)}, '\"')"
 
     @staticmethod
     def number_term(sql: str, datatype: str) -> str:
@@ -799,11 +801,42 @@ class _Expressions:
     def _Builtin_STRLEN(self, e):
         return "int", f"length({self.lexical(e.arg)})"
 
+    @staticmethod
+    def language_of(term: str) -> str:
+        """A literal term's language tag with its @ ('' for none)."""
+        return f"regexp_extract({term}, '\"(@[A-Za-z0-9-]+)$', 1)"
+
+    def _string_like(self, terms: list[str], lexical: str) -> tuple[str, str]:
+        """A string literal made from ``terms``: their language tag if they all have the same one
+        (SPARQL's rule for UCASE, SUBSTR, CONCAT ...), else a plain string."""
+        tags = [self.language_of(t) for t in terms]
+        same = " AND ".join(f"{tags[0]} = {t}" for t in tags[1:]) or "true"
+        return "term", f"concat({self.string_term(lexical)}, CASE WHEN {same} THEN {tags[0]} ELSE '' END)"
+
     def _Builtin_UCASE(self, e):
-        return "str", f"upper({self.lexical(e.arg)})"
+        term = self.term(e.arg)
+        return self._string_like([term], f"upper({self.lexical_of(term)})")
 
     def _Builtin_LCASE(self, e):
-        return "str", f"lower({self.lexical(e.arg)})"
+        term = self.term(e.arg)
+        return self._string_like([term], f"lower({self.lexical_of(term)})")
+
+    def _Builtin_SUBSTR(self, e):
+        """Characters from position ``start`` (1 is the first), ``length`` of them: positions before
+        the first count, as SPARQL says (SUBSTR("abc", 0, 2) is "a")."""
+        term = self.term(e.arg)
+        start = f"round({self.numeric(e.start)})"
+        begin = f"greatest({start}, 1)"
+        if "length" not in e:
+            part = f"substring({self.lexical_of(term)}, {begin})"
+        else:
+            count = f"({start} + round({self.numeric(e.length)}) - {begin})"
+            part = f"CASE WHEN {count} > 0 THEN substring({self.lexical_of(term)}, {begin}, {count}) ELSE '' END"
+        return self._string_like([term], part)
+
+    def _Builtin_CONCAT(self, e):
+        terms = [self.term(x) for x in e.arg]
+        return self._string_like(terms, f"concat({', '.join(self.lexical_of(t) for t in terms)})")
 
     def _Builtin_CONTAINS(self, e):
         return "bool", f"contains({self.lexical(e.arg1)}, {self.lexical(e.arg2)})"
@@ -887,6 +920,26 @@ class _Expressions:
             separator = " " if separator is None else str(separator)
             return self.string_term(f"concat_ws({sql_string(separator)}, {collect}({self.lexical_of(value)}))")
         raise UnsupportedFeature(f"The aggregate {name.upper()}", BACKEND)
+
+
+# N-Triples' escapes in a literal's quoted form (the backslash first), as Spark SQL literals
+_ESCAPES = (("'\\\\'", "'\\\\\\\\'"), ("'\"'", "'\\\\\"'"), ("'\\n'", "'\\\\n'"), ("'\\r'", "'\\\\r'"), ("'\\t'", "'\\\\t'"))
+
+
+def _escaped(sql: str) -> str:
+    """SQL for a string's N-Triples quoted form."""
+    for raw, escape in _ESCAPES:
+        sql = f"replace({sql}, {raw}, {escape})"
+    return sql
+
+
+def _unescaped(sql: str) -> str:
+    """SQL for the string an N-Triples quoted form stands for; an escaped backslash is set aside
+    first (as a NUL, which pyoxigraph never writes raw), so that "\\n" stays backslash and n."""
+    sql = f"replace({sql}, {_ESCAPES[0][1]}, '\\u0000')"
+    for raw, escape in _ESCAPES[1:]:
+        sql = f"replace({sql}, {escape}, {raw})"
+    return f"replace({sql}, '\\u0000', {_ESCAPES[0][0]})"
 
 
 def _is_number(node) -> bool:

@@ -44,6 +44,10 @@ SUPPORTED = {
     "union": "SELECT ?f WHERE { { ?f a ex:Lake } UNION { ?f a ex:Well } }",
     "minus": "SELECT ?f WHERE { ?f a ex:Park MINUS { ?f ex:name ?n } }",
     "bind": "SELECT ?f ?d WHERE { ?f ex:size ?s BIND(?s * 2 + 1 AS ?d) }",
+    "string_functions_keep_language": "SELECT ?f (UCASE(?n) AS ?u) (LCASE(?n) AS ?l) (SUBSTR(?n, 2, 3) AS ?s) (SUBSTR(?n, 0, 3) AS ?z) "
+                                      "(SUBSTR(?n, 4) AS ?t) (STRLEN(?n) AS ?k) WHERE { ?f ex:name ?n }",
+    "concat": 'SELECT ?f (CONCAT(?n, " of ", STR(?f)) AS ?c) (CONCAT(?n, ?n) AS ?twice) WHERE { ?f ex:name ?n }',
+    "escaped_characters": 'SELECT ?f (STRLEN(?q) AS ?k) (UCASE(?q) AS ?u) (CONCAT(?q, "\\n") AS ?c) WHERE { ?f ex:quote ?q FILTER(CONTAINS(?q, "\\"")) }',
     "bind_string": 'SELECT ?f ?u WHERE { ?f ex:name ?n BIND(UCASE(STR(?n)) AS ?u) }',
     "values": "SELECT ?f ?n WHERE { VALUES ?f { ex:park1 ex:well1 ex:nowhere } ?f ex:name ?n }",
     "graph_variable": "SELECT ?gr ?f ?v WHERE { GRAPH ?gr { ?f ex:visitors ?v } }",
