@@ -217,7 +217,7 @@ class EmbeddedStore(Store):
                 **options,
             )
         except SyntaxError as error:
-            raise syntax_error(error) from None
+            raise syntax_error(error, sparql) from None
         except (OSError, ValueError) as error:
             raise GeoKGError(f"The query could not be evaluated: {error}") from None
         return EmbeddedResult(answer, context)
@@ -238,7 +238,7 @@ class EmbeddedStore(Store):
         try:
             self._store.update(sparql, prefixes=PREFIXES, custom_functions=custom_functions(context))
         except SyntaxError as error:
-            raise syntax_error(error) from None
+            raise syntax_error(error, sparql) from None
         except (OSError, ValueError) as error:
             raise GeoKGError(f"The update failed and changed nothing: {error}") from None
         finally:

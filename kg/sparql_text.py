@@ -50,9 +50,20 @@ def refuse_remote_access(sparql: str, *, update: bool) -> None:
         )
 
 
-def syntax_error(error: SyntaxError) -> QuerySyntaxError:
-    """Our error for a pyoxigraph SPARQL syntax error ('error at 1:25: expected ...')."""
+_DISTINCT_AGGREGATE = re.compile(  # geof:aggUnion(DISTINCT ...): pyoxigraph's parser takes no DISTINCT there
+    r"\bagg(?:BoundingBox|BoundingCircle|Centroid|ConcaveHull|ConvexHull|Union)>?\s*\(\s*DISTINCT\b", re.IGNORECASE)
+
+
+def syntax_error(error: SyntaxError, sparql: str = "") -> QuerySyntaxError:
+    """Our error for a pyoxigraph SPARQL syntax error ('error at 1:25: expected ...'), with a hint
+    where pyoxigraph's own words would not help (``sparql``: the query's text).
+
+    >>> syntax_error(SyntaxError("error at 1:24: expected ENCODE_FOR_URI"), "SELECT (geof:aggUnion(DISTINCT ?g) AS ?u) {}").message
+    'SPARQL syntax error at line 1, column 24: expected ENCODE_FOR_URI. The GeoSPARQL aggregates take no DISTINCT: aggregate the rows of a SELECT DISTINCT subquery instead.'
+    """
     message = str(error)
+    if _DISTINCT_AGGREGATE.search(sparql):
+        message += ". The GeoSPARQL aggregates take no DISTINCT: aggregate the rows of a SELECT DISTINCT subquery instead."
     match = _ERROR_POSITION.match(message)
     if match:
         return QuerySyntaxError(message[match.end():], int(match.group(1)), int(match.group(2)))

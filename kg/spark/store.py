@@ -96,7 +96,7 @@ class SparkStore(Store):
             ox.Store().query(sparql, prefixes=PREFIXES, custom_functions=custom_functions(context),
                              custom_aggregate_functions=custom_aggregates(context))
         except SyntaxError as error:
-            raise syntax_error(error) from None
+            raise syntax_error(error, sparql) from None
         parsed = _rdflib_query(sparql)
         translation = translate(parsed, self.tables(default_graphs, named_graphs))
         return SparkResult(self.spark, translation, timeout)

@@ -268,6 +268,10 @@ def test_errors_are_the_embedded_stores(stores):
         spark.query(in_udf).bindings()
     with pytest.raises(InvalidGeometry, match="geof:area: wrong number of arguments"):
         embedded.query(in_udf).bindings()
+    distinct = P + "SELECT (geof:aggUnion(DISTINCT ?g) AS ?u) WHERE { ?f geo:hasGeometry/geo:asWKT ?g }"
+    for store in stores:
+        with pytest.raises(QuerySyntaxError, match="take no DISTINCT"):
+            store.query(distinct)
     in_aggregate = P + "SELECT (geof:aggUnion(?n) AS ?u) WHERE { ?f ex:name ?n }"
     for store in stores:
         with pytest.raises(InvalidGeometry, match="geof:aggUnion: "):
