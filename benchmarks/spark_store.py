@@ -39,7 +39,6 @@ TRIPLES_PER_GEOMETRY = 4.11  # 3 per feature and its geometry, plus its tags (1 
 
 def run_embedded(directory: Path, nt: Path, queries, args) -> dict:
     from kg.embedded import EmbeddedStore
-    from kg.errors import QueryTimeout
 
     started = time.perf_counter()
     store = EmbeddedStore(directory)
@@ -47,29 +46,13 @@ def run_embedded(directory: Path, nt: Path, queries, args) -> dict:
     store.query('ASK { ?f geo:asWKT ?g FILTER(geof:sfIntersects(?g, "POINT(0 0)"^^geo:wktLiteral)) }').boolean()
     load = time.perf_counter() - started
     print(f"  embedded load {load:.1f} s ({report.triples / load:,.0f} triples/s)", flush=True)
-    out = {"load_seconds": load, "queries": {}}
     try:
-        for q in queries:
-            best, answer, status = None, None, "ok"
-            for _ in range(args.repeat):
-                started = time.perf_counter()
-                try:
-                    rows = store.query(q.sparql, timeout=args.timeout).bindings()
-                except QueryTimeout:
-                    status = "timeout"
-                    break
-                seconds = time.perf_counter() - started
-                best = seconds if best is None else min(best, seconds)
-                answer = _answer(rows)
-            out["queries"][q.name] = {"status": status, "seconds": best, "answer": answer}
-            print(f"    embedded {q.name:28} {_cell(best, status)}", flush=True)
+        return {"load_seconds": load, "queries": _timed(store, queries, args, "embedded")}
     finally:
         store.close()
-    return out
 
 
 def run_spark(warehouse: Path, master: str, queries, args) -> dict:
-    from kg.errors import QueryTimeout
     from kg.spark.store import SparkStore
     from mappings.spark import stop_session
 
@@ -79,7 +62,14 @@ def run_spark(warehouse: Path, master: str, queries, args) -> dict:
     store.query(queries[0].sparql).bindings()  # warm-up: JIT, Python workers, Parquet footers
     start_seconds = time.perf_counter() - started
     print(f"  {master}: session and warm-up {start_seconds:.1f} s", flush=True)
-    out = {"start_seconds": start_seconds, "queries": {}}
+    return {"start_seconds": start_seconds, "queries": _timed(store, queries, args, master)}
+
+
+def _timed(store, queries, args, label: str) -> dict:
+    """Each query's best time of ``--repeat`` runs, its answer, and its status (ok, timeout, error)."""
+    from kg.errors import QueryTimeout
+
+    out = {}
     for q in queries:
         best, answer, status, message = None, None, "ok", ""
         for _ in range(args.repeat):
@@ -95,8 +85,8 @@ def run_spark(warehouse: Path, master: str, queries, args) -> dict:
             seconds = time.perf_counter() - started
             best = seconds if best is None else min(best, seconds)
             answer = _answer(rows)
-        out["queries"][q.name] = {"status": status, "seconds": best, "answer": answer, "message": message}
-        print(f"    {master:9} {q.name:28} {_cell(best, status)} {message}", flush=True)
+        out[q.name] = {"status": status, "seconds": best, "answer": answer, "message": message}
+        print(f"    {label:9} {q.name:28} {_cell(best, status)} {message}", flush=True)
     return out
 
 

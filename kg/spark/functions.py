@@ -22,7 +22,8 @@ import shapely
 from pyoxigraph import NamedNode
 
 from kg.errors import GeoKGError, InvalidGeometry
-from kg.geosparql.registry import AGGREGATES, FUNCTIONS
+from kg.geosparql.context import EvaluationContext
+from kg.geosparql.registry import FUNCTIONS, custom_aggregates
 from kg.geosparql.topology import PREDICATES
 from kg.geosparql.vocab import GEOF
 from kg.spark.terms import parse_terms, term_text
@@ -85,20 +86,19 @@ def register(spark) -> None:
         return pd.Series(out, dtype=object)
 
     def aggregate(iri: pd.Series, groups: pd.Series) -> pd.Series:
-        """A geof: aggregate of each group's terms (an array per row), by the shared accumulator."""
+        """A geof: aggregate of each group's terms (an array per row), by the embedded store's
+        accumulators, which name their failures the same way."""
+        context = EvaluationContext()
+        accumulators = custom_aggregates(context)
         out = []
         for name, terms in zip(iri, groups):
-            accumulator = AGGREGATES[name]()
+            accumulator = accumulators[NamedNode(name)]()
+            for term in parse_terms(list(terms)):
+                accumulator.accumulate(term)
+            value = accumulator.finish()
             try:
-                for term in parse_terms(list(terms)):
-                    accumulator.accumulate(term)
-                value = accumulator.finish()
-            except Exception as error:  # named as the embedded store names it (registry._GuardedAccumulator)
-                label = "geof:" + name.removeprefix(GEOF)
-                if not isinstance(error, GeoKGError):
-                    error = InvalidGeometry(f"{label} failed: {type(error).__name__}: {error}")
-                elif not error.message.startswith(label):
-                    error.message = f"{label}: {error.message}"
+                context.raise_if_failed()
+            except GeoKGError as error:
                 raise carried(error) from None
             out.append(None if value is None else term_text(value))
         return pd.Series(out, dtype=object)

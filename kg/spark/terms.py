@@ -44,7 +44,3 @@ def parse_terms(texts: Sequence[str | None]) -> list:
             out[position] = quad.object
     return out
 
-
-def parse_term(text: str | None):
-    """One term of its N-Triples string (see :func:`parse_terms`)."""
-    return parse_terms([text])[0]

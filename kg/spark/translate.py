@@ -31,13 +31,16 @@ from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.paths import Path
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg.errors import GeoKGError, UnsupportedFeature
+from kg.errors import UnsupportedFeature
+from kg.geosparql.crs import reproject
+from kg.geosparql.literals import geometry_of
 from kg.geosparql.registry import AGGREGATES, FUNCTIONS
+from kg.geosparql.vocab import CRS84
 from kg.spark import functions as geo
 from kg.spark.aggregates import aggregate_of
 from kg.spark.paths import expand as expand_paths
 from kg.spark.paths import path_pairs
-from kg.spark.terms import DEFAULT_GRAPH, NUMERIC_DATATYPES, XSD
+from kg.spark.terms import DEFAULT_GRAPH, NUMERIC_DATATYPES, XSD, parse_terms
 
 BACKEND = "Spark store"
 _NUMERIC = "|".join(re.escape(d.removeprefix(XSD)) for d in NUMERIC_DATATYPES)
@@ -272,7 +275,7 @@ class _Compiler:
 
     def _Extend(self, node, graph):
         frame = self.pattern(node.p, graph)
-        expressions = _Expressions(self, _columns_of(frame))
+        expressions = _Expressions(_columns_of(frame))
         return frame.withColumn(_UNNAMED if node.var is None else column(node.var), self.F.expr(expressions.term(node.expr)))
 
     def _Filter(self, node, graph):
@@ -289,7 +292,7 @@ class _Compiler:
             if getattr(conjunct, "name", None) in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
                 frame = self._exists(frame, conjunct, graph)
             else:
-                frame = frame.filter(self.F.expr(_Expressions(self, _columns_of(frame)).boolean(conjunct)))
+                frame = frame.filter(self.F.expr(_Expressions(_columns_of(frame)).boolean(conjunct)))
         return frame
 
     def _exists(self, frame, conjunct, graph):
@@ -347,7 +350,7 @@ class _Compiler:
 
     def _OrderBy(self, node, graph):
         frame = self.pattern(node.p, graph)
-        expressions = _Expressions(self, _columns_of(frame))
+        expressions = _Expressions(_columns_of(frame))
         keys = []
         for condition in node.expr:
             expr, descending = (condition.expr, condition.order == "DESC") if isinstance(condition, CompValue) and condition.name == "OrderCondition" else (condition, False)
@@ -362,7 +365,7 @@ class _Compiler:
     def _AggregateJoin(self, node, graph):
         group = node.p
         frame = self.pattern(group.p, graph)
-        expressions = _Expressions(self, _columns_of(frame))
+        expressions = _Expressions(_columns_of(frame))
         keys = []
         for expr in group.expr or []:
             if expr is None:  # GROUP BY (expression): rdflib binds it to no variable (_Extend's _UNNAMED)
@@ -433,8 +436,6 @@ class _Compiler:
         if getattr(node, "name", None) == "Function" and str(node.iri) in FUNCTIONS:
             args = [self._constant(a) if not isinstance(a, URIRef) else a for a in node.expr]
             if all(isinstance(a, (Literal, URIRef)) for a in args):
-                from kg.spark.terms import parse_terms
-
                 value = geo.call(str(node.iri), parse_terms([term_text(a) for a in args]))
                 if value is not None:
                     return Literal(value.value, datatype=URIRef(value.datatype.value))
@@ -442,11 +443,6 @@ class _Compiler:
 
     def _spatial_selection(self, triples, variable, constant, constant_first, test, rest, graph):
         F = self.F
-        from kg.geosparql.literals import geometry_of
-        from kg.spark.terms import parse_terms
-        from kg.geosparql.crs import reproject
-        from kg.geosparql.vocab import CRS84
-
         literal = term_text(constant)
         geom = geometry_of(parse_terms([literal])[0])  # a malformed constant fails here, on the driver
         shape = geom.shape if geom.crs == CRS84 else reproject(geom.shape, geom.crs, CRS84)
@@ -636,7 +632,7 @@ class _Expressions:
     a double, ``lexical`` a plain string.
     """
 
-    def __init__(self, compiler: _Compiler, var):
+    def __init__(self, var):
         self.var = var
 
     # conversions between the kinds ------------------------------------------------------------
@@ -715,8 +711,6 @@ class _Expressions:
         if isinstance(expr, Variable):
             return "term", self.var(expr)
         if isinstance(expr, (URIRef, Literal)):
-            if isinstance(expr, Literal) and expr.datatype is not None and str(expr.datatype) in NUMERIC_DATATYPES:
-                return "term", sql_string(term_text(expr))
             return "term", sql_string(term_text(expr))
         name = getattr(expr, "name", None)
         handler = getattr(self, "_" + str(name), None)
@@ -790,7 +784,7 @@ class _Expressions:
         return "bool", f"{self.numeric_of(self.term(e.arg))} IS NOT NULL"
 
     def _Builtin_LANG(self, e):
-        return "str", f"regexp_extract({self.term(e.arg)}, '\"@([^\"]*)$', 1)"
+        return "str", f"substr({self.language_of(self.term(e.arg))}, 2)"
 
     def _Builtin_DATATYPE(self, e):
         t = self.term(e.arg)
@@ -945,7 +939,3 @@ def _unescaped(sql: str) -> str:
 def _is_number(node) -> bool:
     return isinstance(node, Literal) and node.datatype is not None and str(node.datatype) in NUMERIC_DATATYPES
 
-
-def check_geometry_constants(error: Exception) -> GeoKGError | None:
-    """A user error raised by an executor, as ours (see ``functions.user_error``)."""
-    return geo.user_error(error)
