@@ -87,7 +87,7 @@ def map_with_spark(
     target = partitions or spark.sparkContext.defaultParallelism
     output = Path(workdir).absolute() / "spark-output"
     plan_value = spark.sparkContext.broadcast(plan)
-    tally = spark.sparkContext.accumulator({}, _Tally())
+    tally = spark.sparkContext.accumulator({}, PerPartition())
     try:
         with _settings(spark, _run_settings(chunk_rows, target, split_small_files=partitions is not None)):
             mapped = None
@@ -365,8 +365,9 @@ _READERS = {"geoparquet": _read_parquet, "csv": _read_csv, "geojson": _read_on_d
 # --- mapping a partition (executor) -----------------------------------------------------------
 
 
-class _Tally:
-    """Accumulator of ``{partition: (rows, triples, [(input order, Rejected)])}``; a retry overwrites."""
+class PerPartition:
+    """Spark accumulator of ``{partition: value}``: a retried task overwrites its own entry, so
+    nothing is counted twice (here: ``{partition: (rows, triples, [(input order, Rejected)])}``)."""
 
     def zero(self, value):
         return {}

@@ -137,9 +137,10 @@ def reproject(shape: shapely.Geometry, source: str, target: str) -> shapely.Geom
     return apply_transformer(transformer(source, target), shape)
 
 
-def apply_transformer(transform: pyproj.Transformer, shape: shapely.Geometry) -> shapely.Geometry:
-    """Apply a pyproj transformer to every coordinate of a shapely geometry (keeps z)."""
-    has_z = shapely.has_z(shape)
+def apply_transformer(transform: pyproj.Transformer, shape, *, include_z: bool | None = None):
+    """Apply a pyproj transformer to every coordinate of a shapely geometry, or of an array of them
+    (vectorised); z is kept for a geometry that has it unless ``include_z`` says otherwise."""
+    has_z = shapely.has_z(shape) if include_z is None else include_z
 
     def move(coords: np.ndarray) -> np.ndarray:
         moved = transform.transform(*coords.T, errcheck=False)

@@ -39,11 +39,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyoxigraph as ox
-import shapely
 
 from kg.errors import GeoKGError
 from kg.formats import RDF_EXTENSIONS
-from kg.geosparql.crs import transformer
+from kg.geosparql.crs import apply_transformer, transformer
 from kg.geosparql.index import INDEXED_DATATYPES, stage
 from kg.geosparql.literals import geometry_of
 from kg.geosparql.vocab import CRS84, GEOJSON_LITERAL, GML_LITERAL, KML_LITERAL, WKT_LITERAL
@@ -310,18 +309,7 @@ def _iris(frame: pd.DataFrame, spec: DatasetSpec) -> np.ndarray:
 
 def _reprojected(shapes: np.ndarray, source: str, target: str) -> np.ndarray:
     """Shapes moved between CRSs (2D: relations ignore z), vectorised over the array."""
-    from kg.errors import UnknownCRS
-
-    move = transformer(source, target)
-
-    def coordinates(xy: np.ndarray) -> np.ndarray:
-        moved = np.column_stack(move.transform(xy[:, 0], xy[:, 1], errcheck=False))
-        if not np.isfinite(moved).all():
-            raise UnknownCRS(f"Geometries in <{source}> cannot be moved to <{target}> (outside the area where the "
-                             "transformation is defined); interlink datasets in CRSs that cover both.")
-        return moved
-
-    return shapely.transform(shapes, coordinates)
+    return apply_transformer(transformer(source, target), shapes, include_z=False)
 
 
 def _empty(description: str) -> Dataset:

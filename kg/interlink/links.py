@@ -91,12 +91,11 @@ def check_graph_free(store: Store, graph: str, replace: bool) -> None:
         raise GeoKGError(f"The graph <{graph}> already holds triples; give another --graph, or --replace to replace its content.")
 
 
-def write_to_store(run: Interlinking, store: Store, graph: str | None = None, *, replace: bool = False,
-                   run_iri: str | None = None) -> tuple[str, int]:
+def write_to_store(run: Interlinking, store: Store, graph: str | None = None, *, replace: bool = False) -> tuple[str, int]:
     """Write the links and the provenance into ``graph`` (default: a new one named after the run),
     all or nothing (the store's bulk load); with ``replace``, they replace the graph's content in one
     update. (graph, triples)."""
-    run_iri = run_iri or new_run_iri(run)
+    run_iri = new_run_iri(run)
     graph = graph or default_graph(run_iri)
     _check_iri(graph, "graph")
     check_graph_free(store, graph, replace)
@@ -111,14 +110,14 @@ def write_to_store(run: Interlinking, store: Store, graph: str | None = None, *,
     return graph, len(lines)
 
 
-def write_to_file(run: Interlinking, path: Path, graph: str | None = None, *, run_iri: str | None = None) -> tuple[str, int]:
+def write_to_file(run: Interlinking, path: Path, graph: str | None = None) -> tuple[str, int]:
     """Write the links and the provenance to an RDF file (format from its name; N-Quads and TriG
     put them in ``graph``). Written beside and renamed, so the file is whole or absent."""
     path = Path(path)
     rdf = rdf_format_of_file(path)
     if path.name.lower().endswith(".gz"):
         raise GeoKGError(f"{path}: links are written uncompressed; name the file without .gz.")
-    run_iri = run_iri or new_run_iri(run)
+    run_iri = new_run_iri(run)
     graph = graph or default_graph(run_iri)
     _check_iri(graph, "graph")
     text = "".join(link_lines(run) + provenance_lines(run, run_iri, graph))

@@ -39,7 +39,7 @@ _LINKS = "s long, t long, mask short"
 def link_with_spark(grid: Grid, source: Geometries, target: Geometries, plan: Plan, *,
                     master: str | None = None, partitions: int | None = None) -> Found:
     """The related pairs among the candidates the plan verifies, found by Spark executors."""
-    from mappings.spark import spark_session
+    from mappings.spark import PerPartition, spark_session
 
     spark = spark_session(master)
     context = spark.sparkContext
@@ -54,7 +54,7 @@ def link_with_spark(grid: Grid, source: Geometries, target: Geometries, plan: Pl
     try:
         if plan.progressive:
             return _progressive(context, tiles, grid, plan, len(target.shapes))
-        candidates = context.accumulator({}, _PerPartition())
+        candidates = context.accumulator({}, PerPartition())
         links = _collect(tiles.mapInArrow(_linker(grid, None, candidates), _LINKS))
         total = sum(candidates.value.values())
         return Found.of(links["s"], links["t"], links["mask"], None, total, total)
@@ -65,7 +65,9 @@ def link_with_spark(grid: Grid, source: Geometries, target: Geometries, plan: Pl
 def _progressive(context, tiles, grid: Grid, plan: Plan, targets: int) -> Found:
     """Each partition's heaviest candidates, the heaviest of all chosen here, then those verified
     where they were found; each related pair keeps its place in the order of weight."""
-    candidates = context.accumulator({}, _PerPartition())
+    from mappings.spark import PerPartition
+
+    candidates = context.accumulator({}, PerPartition())
     levels = len(plan.weighting.levels)
     weighed = _collect(tiles.mapInArrow(_weigher(grid, plan, candidates), _weights_schema(levels)))
     heaviest = HeaviestPairs(plan.budget)
@@ -173,14 +175,3 @@ def _weigher(grid: Grid, plan: Plan, candidates):
         yield pa.RecordBatch.from_arrays(columns, ["s", "t"] + [f"w{level}" for level in range(len(kept))])
 
     return weigh
-
-
-class _PerPartition:
-    """Accumulator of ``{partition: count}``: a retried task overwrites its own count."""
-
-    def zero(self, value):
-        return {}
-
-    def addInPlace(self, first, second):
-        first.update(second)
-        return first

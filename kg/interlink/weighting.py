@@ -30,9 +30,6 @@ import numpy as np
 from kg.errors import GeoKGError
 from kg.interlink.grid import Grid, tile_counts
 
-SCHEMES = ("cf", "js", "x2", "mbro", "isp", "random")
-HINT = ("use one of cf, js, x2, mbro, isp, random, a product such as x2*mbro, "
-        "or a composite such as mbro,isp (the second weight breaks ties of the first)")
 
 
 @dataclass(frozen=True)
@@ -157,3 +154,6 @@ def random(pairs: Pairs) -> np.ndarray:
 
 
 _SCHEMES = {"cf": cf, "js": js, "x2": x2, "mbro": mbro, "isp": isp, "random": random}
+SCHEMES = tuple(_SCHEMES)
+HINT = (f"use one of {', '.join(SCHEMES)}, a product such as x2*mbro, "
+        "or a composite such as mbro,isp (the second weight breaks ties of the first)")
