@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from kg.errors import GeoKGError
+from kg.errors import USER_ERRORS
 
 log = logging.getLogger("eekg.api")
 P = ParamSpec("P")
@@ -33,7 +33,7 @@ def _call(function, *args, **kwargs):
     try:
         return function(*args, **kwargs), None
     except Exception as error:
-        if not isinstance(error, GeoKGError):
+        if not isinstance(error, USER_ERRORS):
             log.exception("Unexpected error in %s", getattr(function, "__qualname__", function))
         return None, _stripped(error)
 

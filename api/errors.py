@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kg.errors import GeoKGError
+from kg.errors import USER_ERRORS, GeoKGError
 
 log = logging.getLogger("eekg.api")
 
@@ -86,7 +86,8 @@ def error_body(kind: str, message: str, **extra) -> dict:
     return {"error": kind, "message": message, **extra}
 
 
-async def _geokg_error(request: Request, error: GeoKGError) -> JSONResponse:
+async def _user_error(request: Request, error: GeoKGError) -> JSONResponse:
+    """Any of ``USER_ERRORS``: each has a ``status`` and a ``message``."""
     kind = type(error).__name__ if type(error) is not GeoKGError else "InvalidRequest"
     extra = getattr(error, "extra", {})
     headers = getattr(error, "headers", None)
@@ -130,7 +131,8 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error with the JSON error body."""
-    app.add_exception_handler(GeoKGError, _geokg_error)
+    for root in USER_ERRORS:  # the store's, the mapping stage's and ml/'s: each has status and message
+        app.add_exception_handler(root, _user_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,13 +6,11 @@ TensorFlow is imported by the commands that need it, not when the CLI starts.
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from kg.errors import USER_ERRORS
 
 REGISTRY_OPTION = click.option(
     "--registry", "registry_dir", envvar="EEKG_MODEL_DIR", type=click.Path(file_okay=False, path_type=Path),
@@ -20,20 +18,7 @@ REGISTRY_OPTION = click.option(
 VERSION_OPTION = click.option("--version", "version", help="Model version (default: the latest).")
 
 
-class _MLGroup(click.Group):
-    """Errors of ml/ (and the store's) as one 'error:' line and exit status 1, no traceback."""
-
-    def invoke(self, ctx):
-        from ml.errors import MLError
-
-        try:
-            return super().invoke(ctx)
-        except (MLError, *USER_ERRORS) as error:
-            click.secho(f"error: {error.message}", err=True, fg="red")
-            sys.exit(1)
-
-
-@click.group(name="ml", cls=_MLGroup)
+@click.group(name="ml")  # a command of `eekg`, whose group reports user errors
 def ml():
     """Train, evaluate and serve the sea-ice and crop-type models (docs/ml.md)."""
 

@@ -6,6 +6,7 @@ Every message says what was wrong and what to do about it.
 from __future__ import annotations
 
 from mappings.errors import MappingError
+from ml.errors import MLError
 
 
 class GeoKGError(Exception):
@@ -69,4 +70,4 @@ class NotFound(GeoKGError):
 
 
 # What the CLI and the API report as the user's error (message, no traceback).
-USER_ERRORS = (GeoKGError, MappingError)
+USER_ERRORS = (GeoKGError, MappingError, MLError)

@@ -1,7 +1,8 @@
 """The errors of ``ml/``: bad data, bad model input, unknown models; each says what and what to do.
 
-``ml/`` sits beside the store (it imports nothing of ``kg/``), so it has its own root; the API's
-models router and the ``eekg ml`` commands turn these into HTTP statuses and one-line CLI errors.
+``ml/`` sits beside the store (it imports nothing of ``kg/``), so it has its own root;
+``kg.errors.USER_ERRORS`` names it with the others, so the API answers each with its ``status`` and
+``eekg`` prints its message, as for the store's errors.
 """
 
 from __future__ import annotations

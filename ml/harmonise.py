@@ -70,8 +70,8 @@ def composites(values: np.ndarray, clouds: np.ndarray, timestamps, year: int, pe
             chosen = (stamps >= edges[p]) & (stamps < edges[p + 1])
             if chosen.any():
                 out[p] = np.nanmedian(masked[chosen], axis=0)
-    missing = np.isnan(out)
-    return Composites(fill_gaps(out), missing & ~np.isnan(fill_gaps(out)), edges[:-1].astype("datetime64[D]"))
+    filled = fill_gaps(out)
+    return Composites(filled, np.isnan(out) & ~np.isnan(filled), edges[:-1].astype("datetime64[D]"))
 
 
 def fill_gaps(series: np.ndarray) -> np.ndarray:

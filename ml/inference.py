@@ -31,10 +31,6 @@ class ClassMap:
     georef: Georeference     # of the grid's cells
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def pixels(self) -> int:
-        return int(self.classes.size)
-
 
 def predict_probabilities(model, card: ModelCard, inputs: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Class probabilities (n, classes) of a batch shaped like the card's input, after checking it."""

@@ -99,7 +99,7 @@ class Registry:
             if cached is None or cached[0] != stamp:
                 model = keras().models.load_model(path, custom_objects=custom_objects(), compile=False)
                 cached = self._loaded[path] = (stamp, model)
-        return cached[1], self.card(name, folder.name)
+        return cached[1], ModelCard.from_json((folder / "card.json").read_text())  # the folder found above
 
     def best(self, metric: str = "overall_accuracy", *, kind: str | None = None, name: str | None = None) -> ModelCard:
         """The card with the highest ``metric`` (a key of the cards' metrics), among ``kind`` or ``name``."""

@@ -46,7 +46,8 @@ class Predictor:
     def predict(self, name: str, inputs, version: str | None = None) -> Prediction:
         """Classes and probabilities of ``inputs`` (a batch shaped like the model's input) by model ``name``."""
         started = time.perf_counter()
-        shape = list(np.shape(inputs)) if _rectangular(inputs) else None
+        inputs = _as_array(inputs)  # once: a request body can be megabytes of nested lists
+        shape = list(inputs.shape) if isinstance(inputs, np.ndarray) else None
         try:
             model, card = self.registry.load(name, version)
             version = card.version
@@ -75,9 +76,9 @@ class Predictor:
             log.exception("could not append to the request log %s", self.log_file)
 
 
-def _rectangular(inputs) -> bool:
+def _as_array(inputs):
+    """The inputs as a float32 array, or as given when they are not one (``check_inputs`` then says why)."""
     try:
-        np.shape(inputs)
-        return True
-    except ValueError:
-        return False
+        return np.asarray(inputs, dtype="float32")
+    except (TypeError, ValueError):
+        return inputs

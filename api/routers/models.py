@@ -8,19 +8,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from api.concurrency import in_one_thread
-from api.errors import HTTPError
 
 router = APIRouter(prefix="/models", tags=["Models"])
-
-
-class UnknownModel(HTTPError):
-    """A model name or version the registry does not hold."""
-
-    status = 404
-
-
-class InvalidModelInput(HTTPError):
-    """Inputs of the wrong shape or with NaN values for the model asked."""
 
 
 class PredictRequest(BaseModel):
@@ -66,22 +55,10 @@ def _predictor(request: Request):
     return state.predictor
 
 
-def _answering(call, *args):
-    """``call(*args)`` with the errors of ml/ turned into the API's, in the worker thread."""
-    from ml import errors
-
-    try:
-        return call(*args)
-    except errors.UnknownModel as error:
-        raise UnknownModel(error.message) from None
-    except errors.MLError as error:
-        raise InvalidModelInput(error.message) from None
-
-
 @router.get("")
 async def list_models(request: Request) -> list[ModelSummary]:
     """The models of the registry, every version, with their validation metrics."""
-    cards = await in_one_thread(_answering, _predictor(request).registry.cards)
+    cards = await in_one_thread(_predictor(request).registry.cards)
     return [ModelSummary(name=c.name, version=c.version, kind=c.kind, architecture=c.architecture, classes=list(c.classes),
                          input_shape=list(c.input_shape), overall_accuracy=c.metrics.get("overall_accuracy"),
                          median_f1=c.metrics.get("median_f1"), data_hash=c.data_hash, created=c.created) for c in cards]
@@ -92,5 +69,5 @@ async def list_models(request: Request) -> list[ModelSummary]:
 async def predict(name: str, body: PredictRequest, request: Request) -> PredictResponse:
     """Classify a batch of patches or series with model ``name``; the request is logged."""
     predictor = _predictor(request)
-    answer = await in_one_thread(_answering, predictor.predict, name, body.inputs, body.version)
+    answer = await in_one_thread(predictor.predict, name, body.inputs, body.version)
     return PredictResponse(**answer.__dict__)
