@@ -38,6 +38,8 @@ def create_app(store: Store, settings: Settings, *, close_store: bool = False) -
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if app.state.federation is not None:  # its thread pool and HTTP clients (never the server's own store)
+            app.state.federation.close()
         if close_store:
             store.close()
 

@@ -21,11 +21,11 @@ import pyoxigraph as ox
 
 from kg.errors import GeoKGError, InvalidGeometry
 from kg.geosparql.literals import check_literals
+from kg.geosparql.vocab import GEO
+from kg.geosparql.vocab import WKT_LITERAL as WKT
 from kg.store import Store
 from ontologies.namespaces import CROP, DCTERMS, EO, FOOD, POLAR, PROV, SEAICE, SKOS, SOSA
 
-GEO = "http://www.opengis.net/ont/geosparql#"
-WKT = GEO + "wktLiteral"
 MAX_RESULTS = 1000
 # Observed classes by code list: the namespace and the observation property that carries them.
 _CLASS_PROPERTIES = {str(SEAICE): str(POLAR.iceClass), str(CROP): str(FOOD.cropType)}
@@ -40,7 +40,6 @@ class Search:
     end: datetime | None = None  # sensing start before
     mission: str | None = None  # prefix of eo:mission: "Sentinel-1" or "Sentinel-1A"
     product_type: str | None = None  # eo:productType, exactly: "GRD", "S2MSI2A"
-    name_prefix: str | None = None  # prefix of the product identifier
     observed: str | None = None  # a concept IRI, or a notation of the sea-ice or crop code list
     min_share: float = 0.0  # share of the observed class, 0..1 (strictly more than this; 0: the class is present)
     min_area: float = 0.0  # or area of the observed class in m2 (at least this)
@@ -89,8 +88,6 @@ def search_query(query: Search) -> str:
         conditions.append(f"?start < {_datetime(query.end)}")
     if query.mission:
         conditions.append(f"STRSTARTS(?mission, {_string(query.mission)})")
-    if query.name_prefix:
-        conditions.append(f"STRSTARTS(?id, {_string(query.name_prefix)})")
     if query.product_type:
         conditions.append(f"?type = {_string(query.product_type)}")
     timed = bool(query.start or query.end)

@@ -92,19 +92,10 @@ class Scope:
     service: str | None = None  # the endpoint IRI of the SERVICE block the patterns sit in
 
 
-@dataclass(frozen=True)
-class Service:
-    """A ``SERVICE`` block of the query: the endpoint IRI it names, and whether it is SILENT."""
-
-    iri: str
-    silent: bool
-
-
 @dataclass
 class Decomposed:
-    form: str
     scopes: list[Scope]
-    services: list[Service] = field(default_factory=list)
+    services: list[str] = field(default_factory=list)  # the endpoint IRIs its SERVICE blocks name
 
 
 def decompose(sparql: str) -> Decomposed:
@@ -123,7 +114,7 @@ def decompose(sparql: str) -> Decomposed:
                                  "the sources' default graphs; query a source's endpoint directly for its named graphs.")
     walker = _Walker()
     walker.walk(algebra.p, [])
-    return Decomposed(algebra.name.removesuffix("Query").upper(), walker.scopes, list(walker.services.values()))
+    return Decomposed(walker.scopes, list(walker.services))
 
 
 class _Walker:
@@ -131,7 +122,7 @@ class _Walker:
         self.scopes: list[Scope] = []
         self.fresh = itertools.count()
         self.blank_names: dict[BNode, str] = {}
-        self.services: dict[str, Service] = {}
+        self.services: dict[str, None] = {}  # the IRIs in order, once each
         self.service: str | None = None
 
     def walk(self, node, conjuncts: list[Conjunct]) -> None:
@@ -163,7 +154,7 @@ class _Walker:
             if self.service is not None:
                 raise UnsupportedFeature("SERVICE inside SERVICE", _BACKEND, "Write the SERVICE blocks one after the other.")
             iri = str(node.term)
-            self.services[iri] = Service(iri, bool(self.services.get(iri, Service(iri, True)).silent and node.silent))
+            self.services[iri] = None
             self.service = iri
             try:  # rdflib leaves a SERVICE block's group untranslated
                 self.walk(translateGroupGraphPattern(node.graph), [])

@@ -54,7 +54,6 @@ _READ_ONLY = "Send writes to the source's own endpoint; the federation only read
 class Report:
     """How a federated query was answered: the sub-queries sent, the sources that failed (partial answer), times."""
 
-    plans: list[ScopePlan] = field(default_factory=list)
     fetched: list[Gathered] = field(default_factory=list)
     failed: list[Failed] = field(default_factory=list)
     gather_seconds: float = 0.0
@@ -220,7 +219,7 @@ class Federation(Store):
                 raise
         # topology properties become geometry patterns first, as the scratch store will evaluate them
         decomposed = decompose(expand_topology(sparql))
-        services = {s.iri: self._service_source(s.iri) for s in decomposed.services}
+        services = {iri: self._service_source(iri) for iri in decomposed.services}
         local = _service_as_graph(sparql, services)
         problems = check_literals(typed_literals(sparql, GEOMETRY_DATATYPES, PREFIXES))
         if problems:  # before a source sees it in a sub-query
@@ -247,7 +246,7 @@ class Federation(Store):
         limit = timeout or self.timeout
         deadline = time.monotonic() + limit
         local, plans = self._prepared(sparql, sources)
-        report = Report(plans)
+        report = Report()
         undescribed = [Failed(n, m) for n, m in self.undescribed.items() if n in self.chosen(sources)]
         scratch = EmbeddedStore()
         started = time.perf_counter()
