@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
+import numpy as np
 import shapely
 
 from federation.errors import FederationError, SourceTimeout
@@ -204,6 +205,6 @@ def _int(value) -> int | None:
 
 
 def _metric_area(shape) -> float:
-    from pyproj import Geod
+    from mappings.functions import geodesic_areas  # the mapping stage's: holes subtracted, rings oriented
 
-    return abs(Geod(ellps="WGS84").geometry_area_perimeter(shape)[0])
+    return float(geodesic_areas(np.array([shape], dtype=object))[0])

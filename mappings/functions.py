@@ -76,12 +76,18 @@ def metric_area(geometry: pd.Series) -> pd.Series:
     written without the right-hand rule in any way.
     """
     shapes = _geometries(geometry)
+    return _numbers(geodesic_areas(shapes), shapely.get_dimensions(shapes) == 2)
+
+
+def geodesic_areas(shapes: np.ndarray) -> np.ndarray:
+    """The WGS84 geodesic area in m² of each CRS84 shape (0 for points and lines), rings oriented
+    first (see :func:`metric_area`)."""
     areal = shapely.get_dimensions(shapes) == 2
     areas = np.zeros(len(shapes))
     oriented = shapely.orient_polygons(shapes[areal], exterior_cw=False)
     for i, shape in zip(np.flatnonzero(areal), oriented):
         areas[i] = abs(GEOD.geometry_area_perimeter(shape)[0])
-    return _numbers(areas, areal)
+    return areas
 
 
 def metric_length(geometry: pd.Series) -> pd.Series:
