@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -196,7 +195,7 @@ def postgis_validation(crops_nt: Path, points: bytes, mapping: list[tuple[str, s
     geography; returns the positive points' ids."""
     from types import SimpleNamespace
 
-    from geographica import PostGIS, _ensure_postgis, _free_port
+    from geographica import PostGIS
 
     crops_tsv, points_tsv, mapping_tsv = workdir / "crops.tsv", workdir / "points.tsv", workdir / "mapping.tsv"
     _tsv_from_ntriples(crops_nt.read_bytes(), crops_tsv, f"<{FOOD}cropType>", CROP)
@@ -205,27 +204,8 @@ def postgis_validation(crops_nt: Path, points: bytes, mapping: list[tuple[str, s
     for file in (crops_tsv, points_tsv, mapping_tsv):
         file.chmod(0o644)
     workdir.chmod(0o755)
-    postgis = PostGIS.__new__(PostGIS)  # its cluster, started here with our tables instead of Geographica's
-    _ensure_postgis()
-    postgis.dir, postgis.port, postgis.as_user = Path(tempfile.mkdtemp(prefix="eekg-pg-")), _free_port(), []
+    postgis = PostGIS.empty()  # Geographica's private cluster, with our tables instead of its own
     try:
-        if os.geteuid() == 0:  # postgres refuses to run as root
-            import pwd
-            import shutil
-            import subprocess
-
-            try:
-                pwd.getpwnam(PostGIS.USER)
-            except KeyError:
-                subprocess.run(["useradd", "-r", "-M", "-s", "/usr/sbin/nologin", PostGIS.USER], check=True)
-            shutil.chown(postgis.dir, PostGIS.USER)
-            postgis.as_user = ["runuser", "-u", PostGIS.USER, "--"]
-        data = postgis.dir / "data"
-        postgis._sh([str(PostGIS.BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"], quiet=True)
-        postgis._sh([str(PostGIS.BIN / "pg_ctl"), "-D", str(data), "-l", str(postgis.dir / "log"), "-w", "start", "-o",
-                     f"-p {postgis.port} -k {postgis.dir} -c listen_addresses=127.0.0.1 -c shared_buffers=1GB -c work_mem=256MB "
-                     "-c maintenance_work_mem=1GB -c fsync=off -c max_parallel_workers_per_gather=0"], quiet=True)
-        postgis.started = True
         started = time.perf_counter()
         done = postgis._psql(f"""CREATE EXTENSION postgis;
 CREATE TABLE crops (id text, crop text, geom geometry(Polygon, 4326));

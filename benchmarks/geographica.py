@@ -434,6 +434,28 @@ class PostGIS:
     BIN = Path("/usr/lib/postgresql/15/bin")
 
     def __init__(self, data: Dataset, workdir: Path):
+        self._start_cluster()
+        started = time.perf_counter()
+        files = write_csv(data, workdir)
+        script = ["CREATE EXTENSION postgis;"]
+        for kind in KINDS:
+            script += [f"CREATE TABLE {kind} (id text PRIMARY KEY, u int NOT NULL, geom geometry(Geometry, 4326) NOT NULL);",
+                       f"\\copy {kind} FROM '{files[kind]}'",
+                       f"CREATE INDEX ON {kind} USING gist (geom);"]
+            if kind in ("poi", "road"):
+                script.append(f"CREATE INDEX ON {kind} USING gist ((geom::geography));")
+            script.append(f"ANALYZE {kind};")
+        self._psql("\n".join(script))
+        self.load_seconds = time.perf_counter() - started
+
+    @classmethod
+    def empty(cls) -> "PostGIS":
+        """A started cluster without tables (for other benchmarks' own tables); ``close()`` it."""
+        postgis = cls.__new__(cls)
+        postgis._start_cluster()
+        return postgis
+
+    def _start_cluster(self) -> None:
         _ensure_postgis()
         self.dir = Path(tempfile.mkdtemp(prefix="eekg-pg-"))
         self.port = _free_port()
@@ -453,18 +475,6 @@ class PostGIS:
                   "-c work_mem=256MB -c maintenance_work_mem=1GB -c fsync=off -c max_parallel_workers_per_gather=0"],
                  quiet=True)
         self.started = True
-        started = time.perf_counter()
-        files = write_csv(data, workdir)
-        script = ["CREATE EXTENSION postgis;"]
-        for kind in KINDS:
-            script += [f"CREATE TABLE {kind} (id text PRIMARY KEY, u int NOT NULL, geom geometry(Geometry, 4326) NOT NULL);",
-                       f"\\copy {kind} FROM '{files[kind]}'",
-                       f"CREATE INDEX ON {kind} USING gist (geom);"]
-            if kind in ("poi", "road"):
-                script.append(f"CREATE INDEX ON {kind} USING gist ((geom::geography));")
-            script.append(f"ANALYZE {kind};")
-        self._psql("\n".join(script))
-        self.load_seconds = time.perf_counter() - started
 
     def _sh(self, argv, quiet=False):
         return subprocess.run(self.as_user + argv, check=True, capture_output=quiet, text=True)

@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,11 +14,10 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import uvicorn
 
-from api.main import create_app
 from api.settings import Settings
 from kg.embedded import EmbeddedStore
+from tests.api.api_support import serve
 
 EX = "http://example.org/"
 READER_KEY = "federation-reader-key"
@@ -65,27 +63,9 @@ def oxigraph_server(data: bytes | None = None) -> Iterator[str]:
 
 @contextmanager
 def eekg_server(store: EmbeddedStore, **settings) -> Iterator[str]:
-    """Our own server (uvicorn in a thread) over a store; yields its /sparql URL."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    values = {"query_timeout": 20}
-    values.update(settings)
-    server = uvicorn.Server(uvicorn.Config(create_app(store, Settings(**values)), log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the eekg test server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}/sparql"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    """Our own server (the API tests' uvicorn in a thread) over a store; yields its /sparql URL."""
+    with serve(store, Settings(**{"query_timeout": 20, **settings})) as server:
+        yield server.url + "/sparql"
 
 
 def _box(x: float, y: float, w: float, h: float) -> str:
