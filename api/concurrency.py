@@ -14,7 +14,7 @@ from typing import ParamSpec, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
-from kg.errors import USER_ERRORS
+from kg.errors import USER_ERRORS, without_frames
 
 log = logging.getLogger("eekg.api")
 P = ParamSpec("P")
@@ -35,11 +35,4 @@ def _call(function, *args, **kwargs):
     except Exception as error:
         if not isinstance(error, USER_ERRORS):
             log.exception("Unexpected error in %s", getattr(function, "__qualname__", function))
-        return None, _stripped(error)
-
-
-def _stripped(error: BaseException) -> BaseException:
-    """The exception without its traceback and chained exceptions (which hold frames)."""
-    error.__traceback__ = None
-    error.__context__ = error.__cause__ = None
-    return error
+        return None, without_frames(error)

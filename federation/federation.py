@@ -39,7 +39,7 @@ from federation.selection import SERVICE_GRAPH, ScopePlan, SubQuery, select_sour
 from federation.sources import NTRIPLES, Source
 from kg.embedded import EmbeddedStore
 from kg.geosparql.rewrite import expand_topology
-from kg.errors import GeoKGError, InvalidGeometry, QueryTimeout, UnsupportedFeature
+from kg.errors import GeoKGError, InvalidGeometry, QueryTimeout, UnsupportedFeature, without_frames
 from kg.geosparql.literals import check_literals
 from kg.geosparql.vocab import GEOMETRY_DATATYPES, PREFIXES
 from kg.formats import rdf_format, result_format
@@ -137,8 +137,7 @@ def _evaluated(scratch: EmbeddedStore, sparql: str, timeout: float | None) -> tu
         finally:
             del result
     except GeoKGError as error:
-        failure = error
-        failure.__traceback__ = failure.__context__ = failure.__cause__ = None  # frames that hold the answer
+        failure = without_frames(error)  # its frames hold the answer
     if failure is not None:
         raise failure
     return form, payload
@@ -184,8 +183,7 @@ class Federation(Store):
         try:
             return describe(source, self.timeout), None
         except FederationError as error:
-            error.__traceback__ = None  # nothing of the pool thread's frames crosses over
-            return None, error
+            return None, without_frames(error)  # nothing of the pool thread's frames crosses over
 
     def refresh(self, names: Sequence[str] | None = None) -> dict[str, Description]:
         """Describe the named sources (all when None) again, after their data changed."""

@@ -37,7 +37,7 @@ from federation.description import Description, grown
 from federation.errors import FederationError
 from federation.selection import ScopePlan, Step, SubQuery, spatial_filter
 from kg.embedded import EmbeddedStore
-from kg.errors import GeoKGError
+from kg.errors import GeoKGError, without_frames
 from kg.geosparql.index import stage
 
 BIND_BATCH = 1000  # rows of one VALUES block (about 100 kB of IRIs)
@@ -188,9 +188,8 @@ class Gatherer:
         started = time.perf_counter()
         try:
             reply = self.fetch(sub)
-        except FederationError as error:
-            error.__traceback__ = None  # nothing of this thread's frames crosses over
-            return b"", time.perf_counter() - started, error
+        except FederationError as error:  # nothing of this thread's frames crosses over
+            return b"", time.perf_counter() - started, without_frames(error)
         return reply, time.perf_counter() - started, None
 
     def _load(self, sub: SubQuery, reply: bytes, graph: str | None) -> int:

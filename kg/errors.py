@@ -69,5 +69,13 @@ class NotFound(GeoKGError):
     status = 404
 
 
+def without_frames(error: BaseException) -> BaseException:
+    """The exception without its traceback and chained exceptions, which hold frames (and what
+    they reference: answers, stores) when it is handed from a worker thread or kept."""
+    error.__traceback__ = None
+    error.__context__ = error.__cause__ = None
+    return error
+
+
 # What the CLI and the API report as the user's error (message, no traceback).
 USER_ERRORS = (GeoKGError, MappingError, MLError)
