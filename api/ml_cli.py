@@ -145,17 +145,13 @@ def predict(name, output, version, registry_dir, patches, cell, eopatch, year, t
 
 def crop_cube_map(model, card, eopatch, year, place):
     """The eo-learn patch's NDVI composited to the model's steps (12: months; 46: 8-day periods), mapped."""
-    from ml.harmonise import composites
+    from ml.harmonise import composites, period_for
     from ml.inference import crop_map
     from ml.series import load_eopatch
 
+    period = period_for(card)
     patch = load_eopatch(eopatch)
     steps = card.input_shape[0]
-    period = "month" if steps == 12 else 8 if steps == 46 else None
-    if period is None:
-        from ml.errors import InvalidModelInput
-
-        raise InvalidModelInput(f"Model {card.name} takes {steps} steps; a cube can be composited to 12 (months) or 46 (8 days).")
     cube = composites(patch.ndvi, patch.clouds, patch.timestamps, year, period)
     _say(f"eo-learn patch: {len(patch.timestamps)} dates composited to {steps} periods of {year}; "
          f"{cube.filled.mean():.0%} of the values filled (no clear view)")

@@ -31,7 +31,7 @@ HERE = Path(__file__).resolve().parent
 # This script is named like the ml package; run as a script, its folder comes first on the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
-from ml.harmonise import composites
+from ml.harmonise import composites, period_for
 from ml.inference import crop_map, predict_probabilities, prediction_polygons
 from ml.metrics import confusion_png
 from ml.registry import Registry
@@ -100,7 +100,7 @@ def crop_map_throughput(registry: Registry, say, repeats: int = 3) -> dict:
     model, card = registry.load(card.name, card.version)
     patch = load_eopatch()
     pixels = patch.ndvi.shape[1] * patch.ndvi.shape[2]
-    period = "month" if card.input_shape[0] == 12 else 8
+    period = period_for(card)
     timings = {"harmonise": [], "predict_and_vectorise": [], "bare_predict": []}
     for _ in range(repeats):
         t = time.perf_counter()

@@ -30,6 +30,14 @@ class Composites:
     starts: np.ndarray
 
 
+def period_for(card) -> str | int:
+    """The compositing period that gives a crop model's number of steps: 12 months or 46 8-day periods."""
+    steps = card.input_shape[0]
+    if steps not in (12, 46):
+        raise InvalidModelInput(f"Model {card.name} takes {steps} steps; a cube can be composited to 12 (months) or 46 (8 days).")
+    return "month" if steps == 12 else 8
+
+
 def period_edges(year: int, period: str | int = "month") -> np.ndarray:
     """The periods' first days and the next year's 1 January: "month", or a number of days.
 
